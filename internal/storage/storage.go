@@ -1,0 +1,103 @@
+package storage
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// ErrNotExist is returned (wrapped) by Get when the key does not exist.
+var ErrNotExist = errors.New("object does not exist")
+
+// ObjectInfo describes one stored object.
+type ObjectInfo struct {
+	Key     string    `json:"key"`
+	Size    int64     `json:"size"`
+	ModTime time.Time `json:"mod_time,omitzero"`
+	// ETag identifies the content version where the backend has one (S3);
+	// the local store uses size and modification time instead.
+	ETag string `json:"etag,omitempty"`
+}
+
+// Store is the object storage the pipeline needs. Keys are relative to the
+// store's location and use '/' as separator. Implementations are safe for
+// concurrent use. Put replaces an object atomically: readers see the old
+// content or the new, never a part.
+type Store interface {
+	Put(ctx context.Context, key string, data []byte) error
+	Get(ctx context.Context, key string) (io.ReadCloser, error)
+	// List returns every object whose key starts with prefix, sorted by key.
+	List(ctx context.Context, prefix string) ([]ObjectInfo, error)
+	// Delete removes key; deleting a missing key is not an error.
+	Delete(ctx context.Context, key string) error
+	// Location is the location string the store was opened with.
+	Location() string
+}
+
+// ReadAll gets a whole object.
+func ReadAll(ctx context.Context, s Store, key string) ([]byte, error) {
+	rc, err := s.Get(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	data, err := io.ReadAll(rc)
+	if cerr := rc.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", Join(s.Location(), key), err)
+	}
+	return data, nil
+}
+
+// Join joins a location and a key for messages and URIs.
+func Join(loc, key string) string {
+	if loc == "" {
+		return key
+	}
+	return strings.TrimSuffix(loc, "/") + "/" + strings.TrimPrefix(key, "/")
+}
+
+// Manifest records a published set of objects. Objects are written first and
+// the manifest last, so a reader that goes through the manifest sees a whole
+// set or the previous one, never part of a run.
+type Manifest struct {
+	// Run identifies the run that published this set.
+	Run       string       `json:"run"`
+	Published time.Time    `json:"published"`
+	Objects   []ObjectInfo `json:"objects"`
+	// Meta carries what the publisher needs to remember with the set
+	// (a watermark, the inputs it was built from, …).
+	Meta json.RawMessage `json:"meta,omitempty"`
+}
+
+// Publish writes m under key after the caller has written every object it
+// names. It is the commit point of a run.
+func Publish(ctx context.Context, s Store, key string, m Manifest) error {
+	data, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding manifest %s: %w", key, err)
+	}
+	if err := s.Put(ctx, key, append(data, '\n')); err != nil {
+		return fmt.Errorf("publishing manifest %s: %w", Join(s.Location(), key), err)
+	}
+	return nil
+}
+
+// ReadManifest reads the manifest at key. A missing manifest returns an error
+// wrapping ErrNotExist.
+func ReadManifest(ctx context.Context, s Store, key string) (Manifest, error) {
+	var m Manifest
+	data, err := ReadAll(ctx, s, key)
+	if err != nil {
+		return m, err
+	}
+	if err := json.Unmarshal(data, &m); err != nil {
+		return m, fmt.Errorf("decoding manifest %s: %w", Join(s.Location(), key), err)
+	}
+	return m, nil
+}
