@@ -52,8 +52,8 @@ type Result struct {
 
 // Reason codes the batch reader adds to those of the event package.
 const (
-	ReasonWrongHour   = "wrong_hour"   // event_time outside the partition hour it was stored under
-	ReasonUnreadable  = "unreadable"   // an object that is not NDJSON, gzip or Parquet, or is corrupt
+	ReasonWrongHour   = "wrong_hour" // event_time outside the partition hour it was stored under
+	ReasonUnreadable  = "unreadable" // an object that is not NDJSON, gzip or Parquet, or is corrupt
 	ReasonMissingCol  = "missing_field"
 	ReasonBadType     = "bad_type"
 	ReasonBadValue    = "bad_value"
