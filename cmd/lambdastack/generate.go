@@ -132,4 +132,3 @@ func parseStart(s string) (time.Time, error) {
 	}
 	return time.Time{}, fmt.Errorf("%q is not RFC 3339, YYYY-MM-DDTHH or YYYY-MM-DD", s)
 }
-
