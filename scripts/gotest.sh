@@ -12,9 +12,9 @@ go test -count=1 -v "$@" >"$log" 2>&1
 rc=$?
 
 # Package results and top-level integration tests.
-grep -E '^(ok|FAIL|\?) |^--- (PASS|FAIL): TestIntegration' "$log" | grep -v '^? ' || true
-# Skips, with the line that says why.
-grep -E -A1 '^\s*--- SKIP' "$log" | grep -v '^--$' || true
+grep -E '^(ok|FAIL)[[:space:]]|^--- (PASS|FAIL): TestIntegration' "$log" || true
+# Skips, with the line before, which says why.
+grep -E -B1 '^\s*--- SKIP' "$log" | grep -v '^--$' || true
 
 passed=$(grep -cE '^--- PASS: TestIntegration' "$log" || true)
 skipped=$(grep -cE '^--- SKIP: TestIntegration' "$log" || true)
