@@ -15,10 +15,15 @@ import (
 // removes it (with its objects) when the test ends.
 func Bucket(t testing.TB) string {
 	t.Helper()
-	client := Config(t).S3()
+	cfg := Config(t)
+	client := cfg.S3()
 	name := Name(t, "ls")
 	ctx := context.Background()
-	if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(name)}); err != nil {
+	in := &s3.CreateBucketInput{Bucket: aws.String(name)}
+	if r := cfg.AWS.Region; r != "" && r != "us-east-1" {
+		in.CreateBucketConfiguration = &s3types.CreateBucketConfiguration{LocationConstraint: s3types.BucketLocationConstraint(r)}
+	}
+	if _, err := client.CreateBucket(ctx, in); err != nil {
 		t.Fatalf("testenv: creating bucket %s: %v", name, err)
 	}
 	t.Cleanup(func() {

@@ -103,6 +103,12 @@ func setup() {
 	}
 	endpoint = ep
 	os.Setenv("AWS_ENDPOINT_URL", ep)
+	// Our own emulator: never let real credentials from the environment
+	// near it (or near AWS, should some client miss the endpoint).
+	os.Setenv("AWS_ACCESS_KEY_ID", "test")
+	os.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	os.Unsetenv("AWS_SESSION_TOKEN")
+	os.Unsetenv("AWS_PROFILE")
 	setDefaultEnv()
 }
 
