@@ -24,10 +24,11 @@ func init() {
 order spread evenly over --hours from --start. The same flags and --seed give the
 same bytes (pass --start too: its default moves with the clock).
 
---bad-ratio adds records the event model rejects, every reason (` + reasonList() + `)
-in equal numbers; --dup-ratio repeats a recent good record byte for byte (a
-redelivery); --late-ratio gives good events an event_time 10 minutes to 2 hours
-before their arrival. What was written is printed to stderr as one JSON line
+--bad-ratio adds records the event model rejects, every reason in equal numbers:
+` + reasonList() + `.
+--dup-ratio repeats a recent good record byte for byte (a redelivery);
+--late-ratio gives good events an event_time 10 minutes to 2 hours before their
+arrival. What was written is printed to stderr as one JSON line
 (counts by rejection reason, duplicates, late events) and to --summary FILE.
 
 --format firehose wraps records as aws-lambda-go KinesisFirehoseEvent JSON, kinesis

@@ -2,6 +2,7 @@ package awscfg_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -112,5 +113,42 @@ func TestLoadOptionEndpointOverridesEnv(t *testing.T) {
 	}
 	if c.Endpoint != "http://127.0.0.1:5000" {
 		t.Errorf("Endpoint = %q, want the option's", c.Endpoint)
+	}
+}
+
+// A profile in the shared files keeps its own credentials and region even
+// against a local endpoint; a config file with only a region gets dummy
+// credentials.
+func TestLoadSharedFiles(t *testing.T) {
+	for _, tc := range []struct {
+		name, config, credentials string
+		wantKey, wantRegion       string
+	}{
+		{"keys in credentials file", "[default]\nregion = eu-central-1\n",
+			"[default]\naws_access_key_id = AKIDFILE\naws_secret_access_key = s\n", "AKIDFILE", "eu-central-1"},
+		{"region only", "[default]\nregion = ap-south-1\n", "", "test", "ap-south-1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			isolate(t)
+			dir := t.TempDir()
+			cfgFile, credFile := filepath.Join(dir, "config"), filepath.Join(dir, "credentials")
+			if err := os.WriteFile(cfgFile, []byte(tc.config), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(credFile, []byte(tc.credentials), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			t.Setenv("AWS_CONFIG_FILE", cfgFile)
+			t.Setenv("AWS_SHARED_CREDENTIALS_FILE", credFile)
+			t.Setenv("AWS_ENDPOINT_URL", "http://localhost:4566")
+			c, err := awscfg.Load(context.Background(), awscfg.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			creds, err := c.AWS.Credentials.Retrieve(context.Background())
+			if err != nil || creds.AccessKeyID != tc.wantKey || c.AWS.Region != tc.wantRegion {
+				t.Errorf("key %q (%v), region %q; want %q, %q", creds.AccessKeyID, err, c.AWS.Region, tc.wantKey, tc.wantRegion)
+			}
+		})
 	}
 }
