@@ -24,9 +24,8 @@ deps:
 demo: deps build
 	@mkdir -p demo-out
 	./bin/lambdastack generate --events 100000 --seed 1 --bad-ratio 0.01 --out demo-out/events.ndjson --summary demo-out/generate-summary.json
-	./bin/lambdastack validate demo-out/events.ndjson
+	./bin/lambdastack validate --expect demo-out/generate-summary.json demo-out/events.ndjson
 	@echo
-	@echo "Wrote demo-out/events.ndjson and demo-out/generate-summary.json: the counts above match the summary."
 	@echo "The full pipeline demo (stream -> transform -> raw -> speed + batch -> merge -> query) is coming as 'lambdastack demo'."
 
 fmt-check:

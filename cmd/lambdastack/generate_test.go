@@ -78,6 +78,21 @@ func TestGenerateThenValidateAgree(t *testing.T) {
 			t.Errorf("table lacks %s:\n%s", r, stdout)
 		}
 	}
+	code, stdout, stderr = runCLI(t, "", "validate", "--expect", sumFile, events)
+	if code != 0 || !strings.Contains(stdout, "matches the generator's summary") {
+		t.Errorf("validate --expect with the right summary: exit %d, %s%s", code, stdout, stderr)
+	}
+	// A summary that claims one more not_utf8 record must not match.
+	sum.Rejected[event.ReasonNotUTF8]++
+	wrong, _ := json.Marshal(sum)
+	wrongFile := filepath.Join(dir, "wrong.json")
+	if err := os.WriteFile(wrongFile, wrong, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = runCLI(t, "", "validate", "--expect", wrongFile, events)
+	if code != 1 || !strings.Contains(stderr, "not_utf8") {
+		t.Errorf("validate --expect with a wrong summary: exit %d, stderr %q; want 1 naming not_utf8", code, stderr)
+	}
 	if code, _, _ = runCLI(t, "", "validate", "--strict", events); code != 1 {
 		t.Errorf("validate --strict with rejections: exit %d, want 1", code)
 	}

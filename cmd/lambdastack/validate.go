@@ -10,9 +10,11 @@ import (
 	"hash/maphash"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/lambdastack/lambdastack/internal/event"
+	"github.com/lambdastack/lambdastack/internal/gen"
 )
 
 func init() {
@@ -24,11 +26,14 @@ and checks each line with the event model, as the Firehose transform does, with
 the current time as received_time. Prints the number of records, accepted ones
 (and how many of those repeat an earlier event_id) and rejections by reason;
 --json prints the same as one JSON object. Empty lines are skipped and counted.
-Exit status 1 with --strict when any record is rejected. Needs no AWS access.`,
+Exit status 1 with --strict when any record is rejected, and with --expect FILE
+(a summary written by generate --summary) when the counts differ from it.
+Needs no AWS access.`,
 		setup: func(fs *flag.FlagSet) func(context.Context, *cliEnv, []string) error {
 			file := fs.String("file", "", "NDJSON file to check (- or empty: stdin)")
 			asJSON := fs.Bool("json", false, "print the report as JSON")
 			strict := fs.Bool("strict", false, "exit with status 1 when any record is rejected")
+			expect := fs.String("expect", "", "compare the counts with this generate --summary file; exit 1 when they differ")
 			examples := fs.Int("examples", 0, "also print up to N rejected records per reason with the detail (not with --json)")
 			return func(ctx context.Context, env *cliEnv, args []string) error {
 				name := *file
@@ -61,6 +66,14 @@ Exit status 1 with --strict when any record is rejected. Needs no AWS access.`,
 					fmt.Fprintf(env.stdout, "%s\n", data)
 				} else if err := rep.writeTable(env.stdout); err != nil {
 					return err
+				}
+				if *expect != "" {
+					if err := rep.compare(*expect); err != nil {
+						return err
+					}
+					if !*asJSON {
+						fmt.Fprintf(env.stdout, "matches the generator's summary %s\n", *expect)
+					}
 				}
 				if *strict && rep.RejectedTotal > 0 {
 					return fmt.Errorf("%d of %d records rejected", rep.RejectedTotal, rep.Records)
@@ -147,6 +160,34 @@ func validateStream(ctx context.Context, r io.Reader, now time.Time, examples in
 		}
 	}
 	return rep, nil
+}
+
+// compare checks the report against a generate summary file.
+func (rep *validateReport) compare(summaryFile string) error {
+	data, err := os.ReadFile(summaryFile)
+	if err != nil {
+		return fmt.Errorf("reading expected summary: %w", err)
+	}
+	var sum gen.Summary
+	if err := json.Unmarshal(data, &sum); err != nil {
+		return fmt.Errorf("decoding expected summary %s: %w", summaryFile, err)
+	}
+	var diffs []string
+	check := func(what string, got, want int) {
+		if got != want {
+			diffs = append(diffs, fmt.Sprintf("%s %d, generated %d", what, got, want))
+		}
+	}
+	check("records", rep.Records, sum.Events)
+	check("accepted", rep.Accepted, sum.Accepted)
+	check("repeating an event_id", rep.Duplicates, sum.Duplicates)
+	for _, reason := range event.Reasons() {
+		check(string(reason), rep.Rejected[reason], sum.Rejected[reason])
+	}
+	if len(diffs) > 0 {
+		return fmt.Errorf("counts differ from %s: %s", summaryFile, strings.Join(diffs, "; "))
+	}
+	return nil
 }
 
 func (rep *validateReport) writeTable(w io.Writer) error {
