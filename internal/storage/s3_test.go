@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/lambdastack/lambdastack/internal/storage"
+	"github.com/lambdastack/lambdastack/internal/testenv"
 )
 
 func TestParseS3URI(t *testing.T) {
@@ -125,5 +126,23 @@ func TestS3GetErrors(t *testing.T) {
 				t.Errorf("Get with %v: err = %v, want ErrNotExist %v", tc.err, err, tc.notExist)
 			}
 		})
+	}
+}
+
+// A missing bucket is a configuration error, not a missing object.
+func TestIntegrationS3MissingBucket(t *testing.T) {
+	cfg := testenv.Config(t)
+	s, err := storage.OpenWith(context.Background(), "s3://"+testenv.Name(t, "nobucket")+"/p", &cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(context.Background(), "k"); err == nil || errors.Is(err, storage.ErrNotExist) {
+		t.Errorf("Get from a missing bucket: err = %v, want an error other than ErrNotExist", err)
+	}
+	if _, err := s.List(context.Background(), ""); err == nil {
+		t.Error("List of a missing bucket succeeded")
+	}
+	if err := s.Put(context.Background(), "k", []byte("x")); err == nil {
+		t.Error("Put into a missing bucket succeeded")
 	}
 }
