@@ -19,10 +19,15 @@ grep -E -B1 '^\s*--- SKIP' "$log" | grep -v '^--$' || true
 passed=$(grep -cE '^--- PASS: TestIntegration' "$log" || true)
 skipped=$(grep -cE '^--- SKIP: TestIntegration' "$log" || true)
 echo "emulator tests: ${passed} passed, ${skipped} skipped"
+# Every test and subtest, as one closing line.
+all_pass=$(grep -cE '^\s*--- PASS' "$log" || true)
+all_fail=$(grep -cE '^\s*--- FAIL' "$log" || true)
+all_skip=$(grep -cE '^\s*--- SKIP' "$log" || true)
 
 if [ "$rc" -ne 0 ]; then
 	echo
 	echo "=== go test failed (exit $rc); output without passing-test noise (full log: $log):"
 	grep -vE '^\s*(=== (RUN|PAUSE|CONT|NAME)|--- PASS)' "$log"
 fi
+echo "tests: ${all_pass} passed, ${all_fail} failed, ${all_skip} skipped"
 exit "$rc"
