@@ -29,4 +29,5 @@ require (
 	github.com/axiomhq/hyperloglog v0.3.0 // indirect
 	github.com/dgryski/go-metro v0.0.0-20250106013310-edb8663e5e33 // indirect
 	github.com/kamstrup/intmap v0.5.2 // indirect
+	google.golang.org/protobuf v1.36.10 // indirect
 )
