@@ -89,7 +89,9 @@ type kinesisStream struct {
 	src *streaming.KinesisSource
 }
 
-func (k *kinesisStream) Shards(ctx context.Context) ([]streaming.Shard, error) { return k.src.Shards(ctx) }
+func (k *kinesisStream) Shards(ctx context.Context) ([]streaming.Shard, error) {
+	return k.src.Shards(ctx)
+}
 
 func openInput(env *cliEnv, file string) (io.Reader, int64, func(), error) {
 	if file == "-" {
