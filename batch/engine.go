@@ -4,11 +4,17 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"runtime"
+	"slices"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
+
+	"github.com/axiomhq/hyperloglog"
 
 	"github.com/lambdastack/lambdastack/internal/agg"
 )
@@ -69,35 +75,50 @@ const partitions = 4
 // block is the compact, columnar form of the valid events of one unit of
 // input (a Parquet row group or a piece of an NDJSON object).
 type block struct {
-	fp    []uint64 // fingerprint of event_id
-	user  []uint64 // hash of user_id
-	val   []float64
-	win   []int32  // hour window: hours since the Unix epoch
-	typ   []uint32 // interned event_type
-	src   []uint32 // interned source
-	idEnd []uint32 // end offset of each event_id in ids
-	ids   []byte
-	rows  int64
-	bad   map[string]int64
+	fp   []uint64 // fingerprint of event_id
+	user []uint64 // hash of user_id
+	val  []float64
+	win  []int32  // hour window: hours since the Unix epoch
+	typ  []uint32 // interned event_type
+	src  []uint32 // interned source
+	// The event_ids, only read to confirm a fingerprint match: NDJSON
+	// blocks keep the parsed strings, Parquet blocks the Arrow columns
+	// they came from (no copy) and each event's row in them.
+	idStr      []string
+	idCols     []strColumn
+	idColStart []int // index of the first event of each column
+	idRow      []uint32
+	rows       int64
+	bad        map[string]int64
 }
 
-func (b *block) add(fp, user uint64, val float64, win int32, typ, src uint32, id []byte) {
+// grow makes room for n more events.
+func (b *block) grow(n int) {
+	b.fp = slices.Grow(b.fp, n)
+	b.user = slices.Grow(b.user, n)
+	b.val = slices.Grow(b.val, n)
+	b.win = slices.Grow(b.win, n)
+	b.typ = slices.Grow(b.typ, n)
+	b.src = slices.Grow(b.src, n)
+}
+
+func (b *block) add(fp, user uint64, val float64, win int32, typ, src uint32) {
 	b.fp = append(b.fp, fp)
 	b.user = append(b.user, user)
 	b.val = append(b.val, val)
 	b.win = append(b.win, win)
 	b.typ = append(b.typ, typ)
 	b.src = append(b.src, src)
-	b.ids = append(b.ids, id...)
-	b.idEnd = append(b.idEnd, uint32(len(b.ids)))
 }
 
-func (b *block) id(i int) []byte {
-	start := uint32(0)
-	if i > 0 {
-		start = b.idEnd[i-1]
+// id is event i's event_id (for Parquet blocks, a view into Arrow memory).
+func (b *block) id(i int) string {
+	if b.idStr != nil {
+		return b.idStr[i]
 	}
-	return b.ids[start:b.idEnd[i]]
+	c := sort.Search(len(b.idColStart), func(j int) bool { return b.idColStart[j] > i }) - 1
+	v := b.idCols[c].value(int(b.idRow[i]))
+	return unsafe.String(unsafe.SliceData(v), len(v))
 }
 
 func (b *block) reject(reason string) {
@@ -318,143 +339,252 @@ func split(data []byte, s Source) ([]unit, error) {
 	return ndjsonUnits(data, s), nil
 }
 
-// dedupEntry is one slot of a partition's open-addressing dedup table.
-type dedupEntry struct {
-	fp  uint64
-	win int32
-	blk uint32 // block index + 1; 0 means empty
-	row uint32
+// denseAfter is the number of user hashes a key collects before it moves to
+// a dense sketch. Small keys keep their hashes and get a sparse sketch at the
+// end (built from the sorted distinct hashes, so it is the same whatever the
+// order of the input), which is precise for small counts; inserting into a
+// sparse sketch one event at a time is what made a first version slow.
+const denseAfter = 2048
+
+// acc accumulates one key in one partition.
+type acc struct {
+	events int64
+	sum    float64
+	users  []uint64
+	dense  *hyperloglog.Sketch
 }
 
-type accKey struct {
-	win      int32
-	typ, src uint32
+func (a *acc) add(user uint64, v float64) {
+	a.events++
+	a.sum += v
+	if a.dense != nil {
+		a.dense.InsertHash(user)
+		return
+	}
+	a.users = append(a.users, user)
+	if len(a.users) >= denseAfter {
+		a.dense = hyperloglog.NewNoSparse()
+		for _, u := range a.users {
+			a.dense.InsertHash(u)
+		}
+		a.users = nil
+	}
+}
+
+func (a *acc) aggregate() *agg.Aggregate {
+	out := &agg.Aggregate{Events: a.events, ValueSum: a.sum, Users: a.dense}
+	if a.dense == nil {
+		slices.Sort(a.users)
+		out.Users = hyperloglog.New14()
+		for _, u := range slices.Compact(a.users) {
+			out.Users.InsertHash(u)
+		}
+	}
+	return out
+}
+
+// merge adds b (a later partition) into a.
+func (a *acc) merge(b *acc) error {
+	a.events += b.events
+	a.sum += b.sum
+	switch {
+	case a.dense != nil && b.dense != nil:
+		return a.dense.Merge(b.dense)
+	case a.dense != nil:
+		for _, u := range b.users {
+			a.dense.InsertHash(u)
+		}
+	case b.dense != nil:
+		d := b.dense.Clone()
+		for _, u := range a.users {
+			d.InsertHash(u)
+		}
+		a.dense, a.users = d, nil
+	default:
+		a.users = append(a.users, b.users...)
+		if len(a.users) >= denseAfter {
+			a.dense = hyperloglog.NewNoSparse()
+			for _, u := range a.users {
+				a.dense.InsertHash(u)
+			}
+			a.users = nil
+		}
+	}
+	return nil
+}
+
+// packKey packs an hour window and interned type and source into one map key.
+func packKey(win int32, typ, src uint32) uint64 {
+	return uint64(uint32(win))<<40 | uint64(typ&0xfffff)<<20 | uint64(src&0xfffff)
+}
+
+func unpackKey(k uint64) (int32, uint32, uint32) {
+	return int32(uint32(k >> 40)), uint32(k>>20) & 0xfffff, uint32(k) & 0xfffff
 }
 
 // aggregateBlocks deduplicates by (hour, event_id) and aggregates. Events
 // are split into fixed partitions by fingerprint; each partition dedups on
-// its own (an event_id always lands in the same partition), and the
-// partition tables are merged in order at the end.
+// its own (an event_id always lands in the same partition). The partitions'
+// accumulators are then combined in partition order and each key's sketch
+// is built once.
 func aggregateBlocks(blocks []*block, workers int, st *runState) (agg.Table, int64, error) {
+	if len(st.types.names) > 0xfffff || len(st.sources.names) > 0xfffff {
+		return nil, 0, fmt.Errorf("more than %d distinct event types or sources", 0xfffff)
+	}
 	var total int
-	for _, b := range blocks {
+	starts := make([]int, len(blocks)+1)
+	for i, b := range blocks {
 		total += len(b.fp)
+		starts[i+1] = total
 	}
-	tables := make([]map[accKey]*agg.Aggregate, partitions)
+	parts := make([]map[uint64]*acc, partitions)
 	dups := make([]int64, partitions)
-	var next atomic.Int32
-	var wg sync.WaitGroup
-	for w := 0; w < min(workers, partitions); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				p := int(next.Add(1) - 1)
-				if p >= partitions {
-					return
-				}
-				tables[p], dups[p] = aggregatePartition(blocks, uint64(p), total/partitions)
-			}
-		}()
-	}
-	wg.Wait()
-	out := agg.Table{}
-	var nd int64
-	for p := 0; p < partitions; p++ {
+	parallel(min(workers, partitions), partitions, func(p int) {
+		parts[p], dups[p] = aggregatePartition(blocks, starts, uint64(p), total/partitions)
+	})
+	combined := parts[0]
+	nd := dups[0]
+	for p := 1; p < partitions; p++ {
 		nd += dups[p]
-		part := make(agg.Table, len(tables[p]))
-		for k, a := range tables[p] {
-			part[agg.Key{WindowStart: windowTime(k.win), EventType: st.types.name(k.typ), Source: st.sources.name(k.src)}] = a
-		}
-		if p == 0 {
-			out = part
-			continue
-		}
-		for _, k := range part.Keys() {
-			if a, ok := out[k]; ok {
-				if err := a.Merge(part[k]); err != nil {
-					return nil, 0, fmt.Errorf("merging partition aggregates of %v: %w", k, err)
+		for _, k := range slices.Sorted(maps.Keys(parts[p])) {
+			b := parts[p][k]
+			if a, ok := combined[k]; ok {
+				if err := a.merge(b); err != nil {
+					return nil, 0, fmt.Errorf("merging partition sketches: %w", err)
 				}
 			} else {
-				out[k] = part[k]
+				combined[k] = b
 			}
 		}
+	}
+	keys := slices.Sorted(maps.Keys(combined))
+	aggs := make([]*agg.Aggregate, len(keys))
+	parallel(workers, len(keys), func(i int) { aggs[i] = combined[keys[i]].aggregate() })
+	out := make(agg.Table, len(keys))
+	for i, k := range keys {
+		win, typ, src := unpackKey(k)
+		out[agg.Key{WindowStart: windowTime(win), EventType: st.types.name(typ), Source: st.sources.name(src)}] = aggs[i]
 	}
 	return out, nd, nil
 }
 
-func aggregatePartition(blocks []*block, p uint64, expect int) (map[accKey]*agg.Aggregate, int64) {
+// parallel runs f(0..n-1) on up to workers goroutines.
+func parallel(workers, n int, f func(i int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < max(1, min(workers, n)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				f(i)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// dedupTable is an open-addressing set of (hour, event_id) keyed by the
+// event_id fingerprint (already a uniform hash). A slot holds the
+// fingerprint and the event's global row; on a fingerprint match the hours
+// and the event_ids themselves are compared, so the dedup is exact.
+type dedupTable struct {
+	slots []dedupSlot
+	mask  uint64
+	used  int
+}
+
+type dedupSlot struct {
+	fp  uint64
+	ref uint32 // global row + 1; 0 means empty
+}
+
+func newDedupTable(expect int) *dedupTable {
 	size := 1024
-	for size < expect*2 {
+	for size*3 < expect*4 {
 		size <<= 1
 	}
-	table := make([]dedupEntry, size)
-	mask := uint64(size - 1)
-	used := 0
-	accs := map[accKey]*agg.Aggregate{}
-	var lastKey accKey
-	var last *agg.Aggregate
+	return &dedupTable{slots: make([]dedupSlot, size), mask: uint64(size - 1)}
+}
+
+func (t *dedupTable) grow() {
+	old := t.slots
+	t.slots = make([]dedupSlot, len(old)*2)
+	t.mask = uint64(len(t.slots) - 1)
+	for _, e := range old {
+		if e.ref == 0 {
+			continue
+		}
+		slot := e.fp & t.mask
+		for t.slots[slot].ref != 0 {
+			slot = (slot + 1) & t.mask
+		}
+		t.slots[slot] = e
+	}
+}
+
+// locate finds the block and row of a global row.
+func locate(starts []int, g int) (int, int) {
+	bi := sort.SearchInts(starts, g+1) - 1
+	return bi, g - starts[bi]
+}
+
+func aggregatePartition(blocks []*block, starts []int, p uint64, expect int) (map[uint64]*acc, int64) {
+	dt := newDedupTable(expect)
+	accs := map[uint64]*acc{}
+	var lastKey uint64
+	var last *acc
 	var dups int64
 	for bi, b := range blocks {
-		fps := b.fp
-		for i, fp := range fps {
+		base := starts[bi]
+		for i, fp := range b.fp {
 			if fp>>62 != p {
 				continue
 			}
 			win := b.win[i]
-			slot := fp & mask
+			slot := fp & dt.mask
 			dup := false
 			for {
-				e := &table[slot]
-				if e.blk == 0 {
-					*e = dedupEntry{fp: fp, win: win, blk: uint32(bi + 1), row: uint32(i)}
-					used++
+				e := &dt.slots[slot]
+				if e.ref == 0 {
+					*e = dedupSlot{fp: fp, ref: uint32(base + i + 1)}
+					dt.used++
 					break
 				}
-				if e.fp == fp && e.win == win && bytes.Equal(blocks[e.blk-1].id(int(e.row)), b.id(i)) {
-					dup = true
-					break
+				if e.fp == fp {
+					ob, oi := locate(starts, int(e.ref-1))
+					if blocks[ob].win[oi] == win && blocks[ob].id(oi) == b.id(i) {
+						dup = true
+						break
+					}
 				}
-				slot = (slot + 1) & mask
+				slot = (slot + 1) & dt.mask
 			}
 			if dup {
 				dups++
 				continue
 			}
-			if used*4 > size*3 {
-				table, mask = grow(table)
-				size = len(table)
+			if dt.used*4 > len(dt.slots)*3 {
+				dt.grow()
 			}
-			k := accKey{win: win, typ: b.typ[i], src: b.src[i]}
+			k := packKey(win, b.typ[i], b.src[i])
 			a := last
 			if a == nil || k != lastKey {
 				a = accs[k]
 				if a == nil {
-					a = agg.New(false)
+					a = &acc{}
 					accs[k] = a
 				}
 				lastKey, last = k, a
 			}
-			a.Add(fp, b.user[i], b.val[i])
+			a.add(b.user[i], b.val[i])
 		}
 	}
 	return accs, dups
-}
-
-func grow(old []dedupEntry) ([]dedupEntry, uint64) {
-	table := make([]dedupEntry, len(old)*2)
-	mask := uint64(len(table) - 1)
-	for _, e := range old {
-		if e.blk == 0 {
-			continue
-		}
-		slot := e.fp & mask
-		for table[slot].blk != 0 {
-			slot = (slot + 1) & mask
-		}
-		table[slot] = e
-	}
-	return table, mask
 }
 
 // validEventType reports whether v matches ^[a-z][a-z0-9_.-]{0,63}$, the

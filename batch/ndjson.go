@@ -60,6 +60,8 @@ func parseNDJSON(ctx context.Context, st *runState, data []byte, s Source, b *bl
 	if check {
 		want = hourWindow(s.Hour.UnixMilli())
 	}
+	b.grow(len(data) / 200)
+	b.idStr = make([]string, 0, len(data)/200)
 	n := 0
 	for len(data) > 0 {
 		line := data
@@ -91,9 +93,9 @@ func parseNDJSON(ctx context.Context, st *runState, data []byte, s Source, b *bl
 			b.reject(ReasonWrongHour)
 			continue
 		}
-		id := ev.EventID
-		b.add(agg.Fingerprint(id), agg.UserHash(ev.UserID), ev.Value, win,
-			types.idBytes([]byte(ev.EventType)), sources.idBytes([]byte(ev.Source)), []byte(id))
+		b.add(agg.Fingerprint(ev.EventID), agg.UserHash(ev.UserID), ev.Value, win,
+			types.idBytes([]byte(ev.EventType)), sources.idBytes([]byte(ev.Source)))
+		b.idStr = append(b.idStr, ev.EventID)
 	}
 	return nil
 }

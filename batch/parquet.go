@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 	"unsafe"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/memory"
+	"github.com/apache/arrow/go/v17/parquet"
 	"github.com/apache/arrow/go/v17/parquet/file"
 	"github.com/apache/arrow/go/v17/parquet/metadata"
 	"github.com/apache/arrow/go/v17/parquet/pqarrow"
@@ -126,11 +128,13 @@ func readRowGroup(ctx context.Context, st *runState, data []byte, md *metadata.F
 		}
 		have[name] = true
 		cols = append(cols, idx)
-		if dictColumns[name] {
+		if dictColumns[name] && fullyDict(md, rg, idx) {
 			props.SetReadDict(idx, true)
 		}
 	}
 	nrows := md.RowGroup(rg).NumRows()
+	b.grow(int(nrows))
+	b.idRow = slices.Grow(b.idRow, int(nrows))
 	for _, req := range []string{"event_id", "event_type", "event_time", "user_id"} {
 		if !have[req] {
 			// A file without a required column: every row is bad.
@@ -161,6 +165,28 @@ func readRowGroup(ctx context.Context, st *runState, data []byte, md *metadata.F
 		return fmt.Errorf("reading Parquet %s row group %d: %w", s.Name, rg, err)
 	}
 	return nil
+}
+
+// fullyDict reports whether every data page of a column chunk is
+// dictionary encoded: then reading it as an Arrow dictionary costs nothing
+// and each distinct value is handled once. A chunk that fell back to plain
+// pages would make Arrow build the dictionary by hashing every value, which
+// is slower than reading the strings.
+func fullyDict(md *metadata.FileMetaData, rg, col int) bool {
+	cc, err := md.RowGroup(rg).ColumnChunk(col)
+	if err != nil || !cc.HasDictionaryPage() {
+		return false
+	}
+	const dictionaryPage = 2 // parquet.thrift PageType.DICTIONARY_PAGE
+	for _, st := range cc.EncodingStats() {
+		if int(st.PageType) == dictionaryPage {
+			continue
+		}
+		if st.Encoding != parquet.Encodings.RLEDict && st.Encoding != parquet.Encodings.PlainDict {
+			return false
+		}
+	}
+	return true
 }
 
 // timeColumn reads event_time as Unix milliseconds from a timestamp (any
@@ -288,6 +314,10 @@ func addRecord(st *runState, rec arrow.Record, s Source, b *block) error {
 		}
 	}
 
+	ids.arr.Retain() // the block reads event_ids from it later
+	b.idCols = append(b.idCols, ids)
+	b.idColStart = append(b.idColStart, len(b.fp))
+
 	// Per-dictionary lookups: interned ids and hashes once per entry.
 	const invalid = ^uint32(0)
 	typeIDs := make([]uint32, types.dictLen())
@@ -411,7 +441,8 @@ func addRecord(st *runState, rec arrow.Record, s Source, b *block) error {
 				continue
 			}
 		}
-		b.add(agg.Fingerprint(unsafe.String(unsafe.SliceData(id), len(id))), uh, v, win, typ, src, id)
+		b.add(agg.Fingerprint(unsafe.String(unsafe.SliceData(id), len(id))), uh, v, win, typ, src)
+		b.idRow = append(b.idRow, uint32(i))
 	}
 	return nil
 }
