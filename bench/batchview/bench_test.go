@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 	"syscall"
@@ -34,9 +35,35 @@ func files(b *testing.B) (string, string) {
 	return p, j
 }
 
+// result is one engine's view, for cross-checking the engines.
+type result map[string][3]float64 // window/type/source -> events, value_sum, users
+
+func key(w time.Time, typ, src string) string {
+	return w.UTC().Format(time.RFC3339) + "/" + typ + "/" + src
+}
+
+// compare checks events and value sums (1e-9). Users are not compared:
+// DuckDB's approx_count_distinct is a different, coarser estimator (it is
+// off by 10% on keys of a hundred users, where ours is exact).
+func compare(b *testing.B, name string, got, want result) {
+	b.Helper()
+	if len(got) != len(want) {
+		b.Fatalf("%s: %d rows, the first engine %d", name, len(got), len(want))
+	}
+	for k, w := range want {
+		g, ok := got[k]
+		if !ok {
+			b.Fatalf("%s: no row %s", name, k)
+		}
+		if g[0] != w[0] || math.Abs(g[1]-w[1]) > 1e-9*math.Max(1, math.Abs(w[1])) {
+			b.Fatalf("%s: row %s is %v, the first engine %v", name, k, g, w)
+		}
+	}
+}
+
 // ours builds the hourly batch view of one file: read, validate, exact
 // dedup by (hour, event_id), aggregate with sketches, encode the view.
-func ours(b *testing.B, path string) (rows int) {
+func ours(b *testing.B, path string) result {
 	ctx := context.Background()
 	src := batch.Source{Name: path, Fetch: func(context.Context) ([]byte, error) { return os.ReadFile(path) }}
 	res, err := batch.Aggregate(ctx, []batch.Source{src}, batch.Options{})
@@ -50,7 +77,11 @@ func ours(b *testing.B, path string) (rows int) {
 	if _, err := views.Encode(glue.BatchView, vr); err != nil {
 		b.Fatal(err)
 	}
-	return len(vr)
+	out := make(result, len(vr))
+	for _, r := range vr {
+		out[key(r.WindowStart, r.EventType, r.Source)] = [3]float64{float64(r.Events), r.ValueSum, float64(r.Users)}
+	}
+	return out
 }
 
 // duckQuery is the same view in DuckDB: dedup by (hour, event_id), then
@@ -66,19 +97,27 @@ SELECT window_start, event_type, source, count(*) AS events,
        approx_count_distinct(user_id) AS users, sum(value) AS value_sum
 FROM dedup GROUP BY ALL`
 
-func duck(b *testing.B, db *sql.DB, from string) (rows int) {
+func duck(b *testing.B, db *sql.DB, from string) result {
 	r, err := db.Query(fmt.Sprintf(duckQuery, from))
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer r.Close()
+	out := result{}
 	for r.Next() {
-		rows++
+		var w time.Time
+		var typ, src string
+		var events, users int64
+		var sum float64
+		if err := r.Scan(&w, &typ, &src, &events, &users, &sum); err != nil {
+			b.Fatal(err)
+		}
+		out[key(w, typ, src)] = [3]float64{float64(events), sum, float64(users)}
 	}
 	if err := r.Err(); err != nil {
 		b.Fatal(err)
 	}
-	return rows
+	return out
 }
 
 func cpuTime() time.Duration {
@@ -102,26 +141,26 @@ func BenchmarkBatchView(b *testing.B) {
 	if _, err := db.Exec("SET threads = 2; SET TimeZone = 'UTC'"); err != nil {
 		b.Fatal(err)
 	}
-	var want int
+	var want result
 	for _, c := range []struct {
 		name string
-		run  func(b *testing.B) int
+		run  func(b *testing.B) result
 	}{
-		{"parquet/lambdastack", func(b *testing.B) int { return ours(b, pq) }},
-		{"parquet/duckdb", func(b *testing.B) int { return duck(b, db, "read_parquet('"+pq+"')") }},
-		{"ndjson/lambdastack", func(b *testing.B) int { return ours(b, nd) }},
-		{"ndjson/duckdb", func(b *testing.B) int {
+		{"parquet/lambdastack", func(b *testing.B) result { return ours(b, pq) }},
+		{"parquet/duckdb", func(b *testing.B) result { return duck(b, db, "read_parquet('"+pq+"')") }},
+		{"ndjson/lambdastack", func(b *testing.B) result { return ours(b, nd) }},
+		{"ndjson/duckdb", func(b *testing.B) result {
 			return duck(b, db, "read_json('"+nd+"', format='newline_delimited', columns={event_id: 'VARCHAR', event_type: 'VARCHAR', event_time: 'TIMESTAMPTZ', user_id: 'VARCHAR', source: 'VARCHAR', value: 'DOUBLE'})")
 		}},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			cpu0 := cpuTime()
 			for i := 0; i < b.N; i++ {
-				n := c.run(b)
-				if want == 0 {
-					want = n
-				} else if n != want {
-					b.Fatalf("%s gave %d rows, the first engine %d", c.name, n, want)
+				got := c.run(b)
+				if want == nil {
+					want = got
+				} else if i == 0 {
+					compare(b, c.name, got, want)
 				}
 			}
 			// CPU seconds (user+system, all threads, DuckDB's included) per
