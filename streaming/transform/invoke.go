@@ -143,6 +143,11 @@ func (r *inRecord) idJSON(p []byte) ([]byte, error) {
 		return nil, eventError("a record has no recordId")
 	}
 	raw := p[r.id.start-1 : r.id.end+1]
+	for _, c := range raw {
+		if c < 0x20 {
+			return nil, eventError("recordId %q has a control character", raw)
+		}
+	}
 	if !r.id.escaped {
 		return raw, nil
 	}

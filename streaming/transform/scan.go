@@ -83,34 +83,11 @@ func (s *scan) more(end byte) bool {
 	return true
 }
 
-// str reads a string and returns the span of its content.
+// str reads a string and returns the span of its content. Control bytes
+// are not looked for here: strings that are copied to the response
+// (recordId) are checked by the caller, and the rest are only skipped.
 func (s *scan) str() (span, bool) {
-	if s.peek() != '"' {
-		return span{}, s.fail("want a string")
-	}
-	s.i++
-	sp := span{start: s.i}
-	p := s.p
-	for i := s.i; i < len(p); i++ {
-		c := p[i]
-		if !strStop[c] {
-			continue
-		}
-		switch {
-		case c == '"':
-			sp.end = i
-			s.i = i + 1
-			return sp, true
-		case c == '\\':
-			sp.escaped = true
-			i++ // the escaped byte; \uXXXX is checked where it is decoded
-		default:
-			s.i = i
-			return span{}, s.fail("control character in string")
-		}
-	}
-	s.i = len(p)
-	return span{}, s.fail("unterminated string")
+	return s.longStr()
 }
 
 // strStop marks the bytes str stops at: quote, backslash, control bytes.
