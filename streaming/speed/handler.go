@@ -94,11 +94,24 @@ func (h *Handler) now() time.Time {
 	return time.Now()
 }
 
-// Handle is the Lambda entry: it processes the batch, emits its metrics and
-// returns the records to retry. It never fails the whole batch for a bad
-// record; a write that fails is reported as a BatchItemFailure.
+// Handle is the Lambda entry: it processes the batch and returns the
+// records to retry. It never fails the whole batch for a bad record; a write
+// that fails is reported as a BatchItemFailure.
 func (h *Handler) Handle(ctx context.Context, ev events.KinesisEvent) (events.KinesisEventResponse, error) {
 	res := h.Process(ctx, ev)
+	return events.KinesisEventResponse{BatchItemFailures: res.Failures}, nil
+}
+
+// shardBatch is the records of one shard in one event, in event order.
+type shardBatch struct {
+	shard   string
+	records []*events.KinesisEventRecord
+}
+
+// Process does the work of Handle, emits the metrics and logs the objects
+// not written, and returns what it did.
+func (h *Handler) Process(ctx context.Context, ev events.KinesisEvent) Result {
+	res := h.process(ctx, ev)
 	if h.Metrics != nil {
 		if err := writeMetrics(h.Metrics, h.now(), &res); err != nil && h.Log != nil {
 			// Metrics are best effort: the objects are written.
@@ -111,17 +124,10 @@ func (h *Handler) Handle(ctx context.Context, ev events.KinesisEvent) (events.Ki
 			fmt.Fprintf(h.Log, "speed: %v\n", o.Err)
 		}
 	}
-	return events.KinesisEventResponse{BatchItemFailures: res.Failures}, nil
+	return res
 }
 
-// shardBatch is the records of one shard in one event, in event order.
-type shardBatch struct {
-	shard   string
-	records []*events.KinesisEventRecord
-}
-
-// Process does the work of Handle without emitting metrics.
-func (h *Handler) Process(ctx context.Context, ev events.KinesisEvent) Result {
+func (h *Handler) process(ctx context.Context, ev events.KinesisEvent) Result {
 	res := Result{Records: len(ev.Records), Invalid: map[string]int{}}
 	var batches []*shardBatch
 	for i := range ev.Records {

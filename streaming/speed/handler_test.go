@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -443,5 +444,26 @@ func TestObjectKey(t *testing.T) {
 	want := "speed/dt=2026-01-02/hour=02/shardId-000000000007-49568167373333333333333333333333333333333333333333333333-49568167373333333334444444444444444444444444444444444444.parquet"
 	if got != want {
 		t.Fatalf("got %s\nwant %s", got, want)
+	}
+}
+
+// The sample payload aws-lambda-go ships: real Kinesis event JSON whose
+// records hold "Hello World", which is no event.
+func TestAWSSamplePayload(t *testing.T) {
+	data, err := os.ReadFile("testdata/kinesis-event.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var batch events.KinesisEvent
+	if err := json.Unmarshal(data, &batch); err != nil {
+		t.Fatal(err)
+	}
+	h, st := newHandler(t)
+	res := h.Process(context.Background(), batch)
+	if res.Records != 2 || res.Invalid["invalid_json"] != 2 || res.Events != 0 || len(res.Failures) != 0 {
+		t.Fatalf("result %+v, want 2 invalid_json records", res)
+	}
+	if objs, _ := st.List(context.Background(), ""); len(objs) != 0 {
+		t.Fatalf("wrote %v for a batch without events", objs)
 	}
 }
