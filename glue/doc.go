@@ -1,8 +1,9 @@
-// Package glue defines the tables of lambdastack once: their columns, types,
-// partition keys, storage layout and partition projection. The same
-// definitions create the Glue tables (in the CDK app), produce Athena DDL
-// (DDL), and give the Parquet writers their column names and types.
+// Package glue is the one definition of lambdastack's tables: the raw events,
+// the quarantined errors, and the batch, speed and merged views. The CDK app
+// builds Glue tables (with partition projection) from it, the Parquet writers
+// derive their schemas from it, and it renders Athena DDL. A test in each
+// consumer checks it agrees with what is written.
 //
-// It is pure Go with no AWS or CDK dependency. It does not create anything in
-// AWS by itself and does not read or write data.
+// It is plain data with no AWS or Arrow dependency, so every binary can import
+// it cheaply. It is not a Glue client: nothing here calls AWS.
 package glue

@@ -58,12 +58,12 @@ func NewCatalog(scope constructs.Construct, id string, props *CatalogProps) (*Ca
 	})
 	cat := &Catalog{Construct: c, Database: db, DatabaseName: dbName, Tables: map[string]awsglue.CfnTable{}}
 	for _, t := range glue.Tables() {
-		bucket := props.Raw
-		if t.Bucket == glue.ViewsBucket {
-			bucket = props.Views
+		bucket := props.Views
+		if inRawBucket(t) {
+			bucket = props.Raw
 		}
-		uri := "s3://" + *bucket.BucketName()
-		st := t.Storage()
+		uri := "s3://" + *bucket.BucketName() + "/"
+		serde, input, output := t.SerDe()
 		tbl := awsglue.NewCfnTable(c, jsii.String(tableID(t.Name)), &awsglue.CfnTableProps{
 			CatalogId:    account,
 			DatabaseName: jsii.String(dbName),
@@ -71,17 +71,16 @@ func NewCatalog(scope constructs.Construct, id string, props *CatalogProps) (*Ca
 				Name:          jsii.String(t.Name),
 				Description:   jsii.String(t.Description),
 				TableType:     jsii.String("EXTERNAL_TABLE"),
-				Parameters:    strMap(t.Parameters(uri)),
-				PartitionKeys: partitionColumns(t.Partitions),
+				Parameters:    strMap(t.TableParameters(uri)),
+				PartitionKeys: columns(t.PartitionKeys),
 				StorageDescriptor: &awsglue.CfnTable_StorageDescriptorProperty{
 					Columns:      columns(t.Columns),
-					Location:     jsii.String(t.Location(uri)),
-					InputFormat:  jsii.String(st.InputFormat),
-					OutputFormat: jsii.String(st.OutputFormat),
+					Location:     jsii.String(uri + t.Prefix),
+					InputFormat:  jsii.String(input),
+					OutputFormat: jsii.String(output),
 					Compressed:   jsii.Bool(true),
 					SerdeInfo: &awsglue.CfnTable_SerdeInfoProperty{
-						SerializationLibrary: jsii.String(st.SerDe),
-						Parameters:           strMap(st.SerDeParameters),
+						SerializationLibrary: jsii.String(serde),
 					},
 				},
 			},
@@ -166,10 +165,7 @@ func columns(cols []glue.Column) *[]interface{} {
 	return &out
 }
 
-func partitionColumns(ps []glue.Partition) *[]interface{} {
-	cols := make([]glue.Column, len(ps))
-	for i, p := range ps {
-		cols[i] = p.Column
-	}
-	return columns(cols)
+// inRawBucket tells the tables Firehose writes (raw bucket) from the views.
+func inRawBucket(t glue.Table) bool {
+	return t.Name == glue.RawEvents.Name || t.Name == glue.Errors.Name
 }

@@ -55,13 +55,13 @@ var (
 // false for types QuickSight cannot read (the sketch).
 func quickSightType(glueType string) (string, bool) {
 	switch glueType {
-	case glue.TypeString:
+	case glue.TString:
 		return "STRING", true
-	case glue.TypeBigint, glue.TypeInt:
+	case glue.TBigint:
 		return "INTEGER", true
-	case glue.TypeDouble:
+	case glue.TDouble:
 		return "DECIMAL", true
-	case glue.TypeTimestamp:
+	case glue.TTimestamp:
 		return "DATETIME", true
 	}
 	return "", false
@@ -92,8 +92,8 @@ func NewQuickSight(scope constructs.Construct, id string, props *QuickSightProps
 
 	q := &QuickSight{Construct: c, DataSource: src, DataSets: map[string]awsquicksight.CfnDataSet{}}
 	db := props.Catalog.DatabaseName
-	merged := glue.MergedView()
-	errs := glue.Errors()
+	merged := glue.MergedView
+	errs := glue.Errors
 	viewCols := func(t glue.Table) ([]string, *[]interface{}) {
 		var names []string
 		var cols []interface{}
@@ -106,8 +106,8 @@ func NewQuickSight(scope constructs.Construct, id string, props *QuickSightProps
 		for _, c := range t.Columns {
 			add(c)
 		}
-		for _, p := range t.Partitions {
-			add(p.Column)
+		for _, p := range t.PartitionKeys {
+			add(p)
 		}
 		return names, &cols
 	}
@@ -134,7 +134,7 @@ func NewQuickSight(scope constructs.Construct, id string, props *QuickSightProps
 		q.DataSets[key] = ds
 	}
 	mNames, mCols := viewCols(merged)
-	for _, g := range glue.Granularities {
+	for _, g := range []string{glue.GranularityHour, glue.GranularityDay} {
 		sql := fmt.Sprintf("SELECT %s FROM \"%s\".\"%s\" WHERE granularity = '%s' AND dt >= date_format(current_date - INTERVAL '90' DAY, '%%Y-%%m-%%d')",
 			strings.Join(mNames, ", "), db, merged.Name, g)
 		dataSet("merged-"+g, "merged view ("+g+")", sql, mCols)
@@ -226,9 +226,9 @@ func dashboardDefinition(hourArn, dayArn, errorsArn string) obj {
 	rejected := barChart("rejected-by-reason", "Rejected records by reason per day", "VERTICAL",
 		[]interface{}{catDim("rej-dt", errs, "dt")},
 		[]interface{}{obj{"CategoricalMeasureField": obj{
-			"FieldId": "rej-count", "Column": col(errs, "reason"), "AggregationFunction": "COUNT",
+			"FieldId": "rej-count", "Column": col(errs, "reason_code"), "AggregationFunction": "COUNT",
 		}}},
-		[]interface{}{catDim("rej-reason", errs, "reason")}, nil)
+		[]interface{}{catDim("rej-reason", errs, "reason_code")}, nil)
 	return obj{
 		"DataSetIdentifierDeclarations": []interface{}{
 			obj{"Identifier": hour, "DataSetArn": hourArn},

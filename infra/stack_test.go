@@ -233,11 +233,7 @@ func TestStackDefault(t *testing.T) {
 			if got, exp := columnList(sd["Columns"]), glueColumns(want.Columns); got != exp {
 				t.Errorf("%s columns\n got %s\nwant %s", want.Name, got, exp)
 			}
-			var keys []glue.Column
-			for _, p := range want.Partitions {
-				keys = append(keys, p.Column)
-			}
-			if got, exp := columnList(in["PartitionKeys"]), glueColumns(keys); got != exp {
+			if got, exp := columnList(in["PartitionKeys"]), glueColumns(want.PartitionKeys); got != exp {
 				t.Errorf("%s partition keys\n got %s\nwant %s", want.Name, got, exp)
 			}
 			params := in["Parameters"].(map[string]interface{})
@@ -245,17 +241,24 @@ func TestStackDefault(t *testing.T) {
 				t.Errorf("%s: partition projection is not enabled", want.Name)
 			}
 			tmpl, _ := json.Marshal(params["storage.location.template"])
-			if !strings.Contains(string(tmpl), want.Template) {
-				t.Errorf("%s: storage.location.template %s does not end in %s", want.Name, tmpl, want.Template)
+			if !strings.Contains(string(tmpl), want.Prefix+want.PathTemplate) {
+				t.Errorf("%s: storage.location.template %s does not end in %s", want.Name, tmpl, want.Prefix+want.PathTemplate)
 			}
-			for _, p := range want.Partitions {
-				if params["projection."+p.Name+".type"] != p.Projection.Type {
-					t.Errorf("%s: projection.%s.type = %v, want %s", want.Name, p.Name, params["projection."+p.Name+".type"], p.Projection.Type)
+			for _, k := range want.PartitionKeys {
+				if params["projection."+k.Name+".type"] != want.Projection[k.Name].Type {
+					t.Errorf("%s: projection.%s.type = %v, want %s", want.Name, k.Name, params["projection."+k.Name+".type"], want.Projection[k.Name].Type)
 				}
 			}
-			serde := sd["SerdeInfo"].(map[string]interface{})["SerializationLibrary"]
-			if serde != want.Storage().SerDe {
-				t.Errorf("%s: SerDe %v, want %s", want.Name, serde, want.Storage().SerDe)
+			bucket := "Views"
+			if want.Name == glue.RawEvents.Name || want.Name == glue.Errors.Name {
+				bucket = "Raw"
+			}
+			if inRaw := strings.Contains(string(tmpl), `"BucketsRaw`); inRaw != (bucket == "Raw") {
+				t.Errorf("%s: location %s is not in the %s bucket", want.Name, tmpl, bucket)
+			}
+			lib, _, _ := want.SerDe()
+			if serde := sd["SerdeInfo"].(map[string]interface{})["SerializationLibrary"]; serde != lib {
+				t.Errorf("%s: SerDe %v, want %s", want.Name, serde, lib)
 			}
 		}
 		if len(byName) != len(glue.Tables()) {
@@ -479,14 +482,14 @@ func TestStackQuickSight(t *testing.T) {
 				t.Errorf("data set %s import mode %v", id, p["ImportMode"])
 			}
 			b, _ := json.Marshal(p["PhysicalTableMap"])
-			for _, tb := range []string{glue.MergedViewTable, glue.ErrorsTable} {
+			for _, tb := range []string{glue.MergedView.Name, glue.Errors.Name} {
 				if strings.Contains(string(b), `\"`+tb+`\"`) {
 					tables[tb] = true
 				}
 			}
 		}
-		if !tables[glue.MergedViewTable] || !tables[glue.ErrorsTable] {
-			t.Errorf("data sets read %v, want %s and %s", keys(tables), glue.MergedViewTable, glue.ErrorsTable)
+		if !tables[glue.MergedView.Name] || !tables[glue.Errors.Name] {
+			t.Errorf("data sets read %v, want %s and %s", keys(tables), glue.MergedView.Name, glue.Errors.Name)
 		}
 	})
 	t.Run("dashboard has the four visuals", func(t *testing.T) {

@@ -4,7 +4,6 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
-	"path"
 	"sort"
 	"strings"
 )
@@ -14,47 +13,72 @@ var files embed.FS
 
 // Query is one named query.
 type Query struct {
-	// Name is the file name without .sql, e.g. "events_per_hour".
-	Name string
-	// Description is the text of the leading "-- " comment lines.
+	Name        string
 	Description string
-	// SQL is the whole file.
-	SQL string
+	SQL         string // the whole file, header included
 }
 
-// All returns every embedded query, sorted by name.
+// All returns every named query, sorted by name.
 func All() ([]Query, error) {
-	names, err := fs.Glob(files, "*.sql")
+	paths, err := fs.Glob(files, "*.sql")
 	if err != nil {
-		return nil, fmt.Errorf("listing embedded queries: %w", err)
+		return nil, err
 	}
-	sort.Strings(names)
-	out := make([]Query, 0, len(names))
-	for _, n := range names {
-		b, err := files.ReadFile(n)
+	var out []Query
+	for _, p := range paths {
+		data, err := files.ReadFile(p)
 		if err != nil {
-			return nil, fmt.Errorf("reading embedded query %s: %w", n, err)
+			return nil, fmt.Errorf("reading query %s: %w", p, err)
 		}
-		out = append(out, Query{
-			Name:        strings.TrimSuffix(path.Base(n), ".sql"),
-			Description: description(string(b)),
-			SQL:         string(b),
-		})
+		q, err := parse(string(data))
+		if err != nil {
+			return nil, fmt.Errorf("query %s: %w", p, err)
+		}
+		if q.Name+".sql" != p {
+			return nil, fmt.Errorf("query %s: header name %q does not match the file name", p, q.Name)
+		}
+		out = append(out, q)
 	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
 }
 
-// description joins the leading "--" comment lines of a query.
-func description(sql string) string {
-	var parts []string
-	for _, line := range strings.Split(sql, "\n") {
+// Get returns the named query.
+func Get(name string) (Query, error) {
+	all, err := All()
+	if err != nil {
+		return Query{}, err
+	}
+	var names []string
+	for _, q := range all {
+		if q.Name == name {
+			return q, nil
+		}
+		names = append(names, q.Name)
+	}
+	return Query{}, fmt.Errorf("no query named %q (have: %s)", name, strings.Join(names, ", "))
+}
+
+func parse(text string) (Query, error) {
+	q := Query{SQL: text}
+	for _, line := range strings.Split(text, "\n") {
 		line = strings.TrimSpace(line)
 		if !strings.HasPrefix(line, "--") {
 			break
 		}
-		if t := strings.TrimSpace(strings.TrimPrefix(line, "--")); t != "" {
-			parts = append(parts, t)
+		k, v, ok := strings.Cut(strings.TrimSpace(strings.TrimPrefix(line, "--")), ":")
+		if !ok {
+			continue
+		}
+		switch strings.TrimSpace(k) {
+		case "name":
+			q.Name = strings.TrimSpace(v)
+		case "description":
+			q.Description = strings.TrimSpace(v)
 		}
 	}
-	return strings.Join(parts, " ")
+	if q.Name == "" || q.Description == "" {
+		return q, fmt.Errorf("missing -- name: or -- description: header")
+	}
+	return q, nil
 }
