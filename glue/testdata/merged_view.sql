@@ -1,0 +1,31 @@
+CREATE EXTERNAL TABLE IF NOT EXISTS `lambdastack_dev`.`merged_view` (
+  `window_start` timestamp COMMENT 'start of the window, UTC',
+  `event_type` string,
+  `source` string,
+  `events` bigint COMMENT 'number of distinct event_id in the window',
+  `users` bigint COMMENT 'distinct user_id estimate (HyperLogLog)',
+  `users_sketch` binary COMMENT 'HyperLogLog sketch of user_id, mergeable',
+  `value_sum` double COMMENT 'sum of value',
+  `layer` string COMMENT 'batch or speed',
+  `watermark` timestamp COMMENT 'batch covers everything before it, speed everything from it on'
+)
+COMMENT 'Serving view: batch rows before the watermark and speed rows from it on.'
+PARTITIONED BY (
+  `granularity` string COMMENT 'window size: hour or day',
+  `dt` string COMMENT 'UTC date of event_time, YYYY-MM-DD'
+)
+STORED AS PARQUET
+LOCATION 's3://raw-bucket/merged/'
+TBLPROPERTIES (
+  'classification'='parquet',
+  'parquet.compression'='SNAPPY',
+  'projection.dt.format'='yyyy-MM-dd',
+  'projection.dt.interval'='1',
+  'projection.dt.interval.unit'='DAYS',
+  'projection.dt.range'='2020-01-01,NOW',
+  'projection.dt.type'='date',
+  'projection.enabled'='true',
+  'projection.granularity.type'='enum',
+  'projection.granularity.values'='hour,day',
+  'storage.location.template'='s3://raw-bucket/merged/granularity=${granularity}/dt=${dt}/'
+)

@@ -1,0 +1,84 @@
+package queries
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strings"
+)
+
+//go:embed *.sql
+var files embed.FS
+
+// Query is one named query.
+type Query struct {
+	Name        string
+	Description string
+	SQL         string // the whole file, header included
+}
+
+// All returns every named query, sorted by name.
+func All() ([]Query, error) {
+	paths, err := fs.Glob(files, "*.sql")
+	if err != nil {
+		return nil, err
+	}
+	var out []Query
+	for _, p := range paths {
+		data, err := files.ReadFile(p)
+		if err != nil {
+			return nil, fmt.Errorf("reading query %s: %w", p, err)
+		}
+		q, err := parse(string(data))
+		if err != nil {
+			return nil, fmt.Errorf("query %s: %w", p, err)
+		}
+		if q.Name+".sql" != p {
+			return nil, fmt.Errorf("query %s: header name %q does not match the file name", p, q.Name)
+		}
+		out = append(out, q)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// Get returns the named query.
+func Get(name string) (Query, error) {
+	all, err := All()
+	if err != nil {
+		return Query{}, err
+	}
+	var names []string
+	for _, q := range all {
+		if q.Name == name {
+			return q, nil
+		}
+		names = append(names, q.Name)
+	}
+	return Query{}, fmt.Errorf("no query named %q (have: %s)", name, strings.Join(names, ", "))
+}
+
+func parse(text string) (Query, error) {
+	q := Query{SQL: text}
+	for _, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
+		if !strings.HasPrefix(line, "--") {
+			break
+		}
+		k, v, ok := strings.Cut(strings.TrimSpace(strings.TrimPrefix(line, "--")), ":")
+		if !ok {
+			continue
+		}
+		switch strings.TrimSpace(k) {
+		case "name":
+			q.Name = strings.TrimSpace(v)
+		case "description":
+			q.Description = strings.TrimSpace(v)
+		}
+	}
+	if q.Name == "" || q.Description == "" {
+		return q, fmt.Errorf("missing -- name: or -- description: header")
+	}
+	return q, nil
+}
