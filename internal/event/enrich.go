@@ -2,7 +2,9 @@ package event
 
 import (
 	"bytes"
+	"encoding/binary"
 	"math"
+	"math/bits"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -65,6 +67,7 @@ func appendEnrichedFast(dst, data []byte, received time.Time) ([]byte, bool) {
 		id, typ, user, session, source rawSpan
 		eventTime                      time.Time
 		value                          float64
+		valueText                      []byte
 		attrs                          [MaxAttributes]attrSpan
 		nAttrs                         int
 		hasAttrs                       bool
@@ -148,6 +151,10 @@ func appendEnrichedFast(dst, data []byte, received time.Time) ([]byte, bool) {
 			num, _ := s.number()
 			if s.err != nil {
 				return dst, false
+			}
+			if canonicalNumber(num) {
+				valueText = num // AppendFloat(ParseFloat(num)) would write it back as it is
+				break
 			}
 			v, err := strconv.ParseFloat(string(num), 64)
 			if err != nil || math.IsInf(v, 0) || math.IsNaN(v) {
@@ -247,7 +254,11 @@ func appendEnrichedFast(dst, data []byte, received time.Time) ([]byte, bool) {
 	}
 	if seen[fValue] {
 		dst = append(dst, `,"value":`...)
-		dst = strconv.AppendFloat(dst, value, 'g', -1, 64)
+		if valueText != nil {
+			dst = append(dst, valueText...)
+		} else {
+			dst = strconv.AppendFloat(dst, value, 'g', -1, 64)
+		}
 	}
 	if hasAttrs {
 		dst = append(dst, `,"attributes":{`...)
@@ -283,7 +294,20 @@ func (s *scanner) rawStr() (int, int, bool) {
 		return 0, 0, false
 	}
 	start := s.pos + 1
-	for i := start; i < len(d); i++ {
+	i := start
+	// Eight bytes at a time: find the first quote, backslash or control
+	// byte (the lowest flagged byte is exact; borrows only affect bytes
+	// above it).
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	for ; i+8 <= len(d); i += 8 {
+		x := binary.LittleEndian.Uint64(d[i:])
+		q, b := x^(lo*'"'), x^(lo*'\\')
+		if t := ((q - lo) &^ q) | ((b - lo) &^ b) | ((x - lo*0x20) &^ x); t&hi != 0 {
+			i += bits.TrailingZeros64(t&hi) / 8
+			break
+		}
+	}
+	for ; i < len(d); i++ {
 		if c := d[i]; strStop[c] {
 			if c != '"' {
 				return 0, 0, false
@@ -305,6 +329,54 @@ var strStop = func() (t [256]bool) {
 	t['"'], t['\\'] = true, true
 	return t
 }()
+
+// canonicalNumber reports whether a JSON number is written exactly as
+// strconv.AppendFloat(v, 'g', -1, 64) writes the float64 it parses to:
+// at most 15 significant digits (so no shorter string parses to the same
+// float), no exponent, no trailing zeros in the fraction, under 1e6 (where
+// 'g' switches to an exponent) and not below 1e-4.
+func canonicalNumber(n []byte) bool {
+	if len(n) > 0 && n[0] == '-' {
+		n = n[1:]
+	}
+	if len(n) == 0 || len(n) > 16 {
+		return false
+	}
+	i := 0
+	for i < len(n) && n[i] >= '0' && n[i] <= '9' {
+		i++
+	}
+	intPart := n[:i]
+	if len(intPart) == 0 || len(intPart) > 6 || (len(intPart) > 1 && intPart[0] == '0') {
+		return false
+	}
+	if i == len(n) {
+		return true
+	}
+	if n[i] != '.' || i+1 == len(n) || n[len(n)-1] == '0' {
+		return false
+	}
+	frac := n[i+1:]
+	for _, c := range frac {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	sig := len(intPart) + len(frac)
+	if intPart[0] == '0' {
+		// 0.000ddd: leading zeros of the fraction are not significant, and
+		// four or more of them make 'g' use an exponent.
+		z := 0
+		for z < len(frac) && frac[z] == '0' {
+			z++
+		}
+		if z >= 4 {
+			return false
+		}
+		sig = len(frac) - z
+	}
+	return sig <= 15
+}
 
 func (s *scanner) expectFast(c byte) bool {
 	if s.peek() != c {

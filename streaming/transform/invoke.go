@@ -2,7 +2,6 @@ package transform
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"slices"
 	"strconv"
@@ -171,8 +170,7 @@ func (r *inRecord) decode(p, dst []byte) ([]byte, bool) {
 		}
 		src = []byte(s)
 	}
-	out, err := base64.StdEncoding.AppendDecode(dst, src)
-	return out, err == nil
+	return appendBase64Decode(dst, src)
 }
 
 // parseEvent finds the records of a Firehose event. Fields other than
