@@ -13,8 +13,11 @@ import (
 // functions stay linear and readable.
 type scanner struct {
 	data []byte
-	pos  int
-	err  *Rejection
+	// src is data as one string: strings without escapes are cut from it,
+	// one allocation per record instead of one per string.
+	src string
+	pos int
+	err *Rejection
 }
 
 func (s *scanner) fail(format string, a ...any) {
@@ -69,7 +72,7 @@ func (s *scanner) str() string {
 		c := s.data[s.pos]
 		switch {
 		case c == '"':
-			v := string(s.data[start:s.pos])
+			v := s.src[start:s.pos]
 			s.pos++
 			return v
 		case c == '\\':
@@ -400,7 +403,7 @@ func parse(data []byte, enriched bool) (Event, *Rejection) {
 	if !utf8.Valid(data) {
 		return Event{}, reject(ReasonNotUTF8, "", "record is not valid UTF-8")
 	}
-	s := scanner{data: data}
+	s := scanner{data: data, src: string(data)}
 	var e Event
 	var fieldErr *Rejection
 	var seen [fReceivedTime + 1]bool
