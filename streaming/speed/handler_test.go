@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/lambdastack/lambdastack/glue"
 	"github.com/lambdastack/lambdastack/internal/agg"
 	"github.com/lambdastack/lambdastack/internal/storage"
 	"github.com/lambdastack/lambdastack/internal/views"
@@ -465,5 +467,58 @@ func TestAWSSamplePayload(t *testing.T) {
 	}
 	if objs, _ := st.List(context.Background(), ""); len(objs) != 0 {
 		t.Fatalf("wrote %v for a batch without events", objs)
+	}
+}
+
+// The handler builds rows without tracked aggregates (for speed); they must
+// be exactly what agg and views make of the same events: same bytes.
+func TestObjectsEqualTrackedAggregates(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	var payloads [][]byte
+	tables := map[time.Time]agg.Table{}
+	for range 3000 {
+		// A redelivery carries the same event: all fields follow from the id.
+		id := fmt.Sprint("e", r.IntN(2500))
+		rr := rand.New(rand.NewPCG(agg.Fingerprint(id), 5))
+		e := ev{id: id, typ: []string{"a", "b", "c"}[rr.IntN(3)], user: fmt.Sprint("u", rr.IntN(400)),
+			source: []string{"", "web", "ios"}[rr.IntN(3)],
+			at:     hour10.Add(time.Duration(rr.IntN(6300)) * time.Second), // before arrival+15m
+			value:  float64(rr.IntN(1e6)) / 7}
+		payloads = append(payloads, e.json())
+		src := e.source
+		if src == "" {
+			src = "unknown"
+		}
+		w := agg.Window(e.at, agg.Hour)
+		if tables[w] == nil {
+			tables[w] = agg.Table{}
+		}
+		tables[w].Get(agg.Key{WindowStart: w, EventType: e.typ, Source: src}, true).Add(agg.Fingerprint(e.id), agg.UserHash(e.user), e.value)
+	}
+	h, st := newHandler(t)
+	res := h.Process(context.Background(), kinesisEvent("shardId-000000000000", 1, payloads...))
+	if len(res.Objects) != len(tables) {
+		t.Fatalf("%d objects, want %d", len(res.Objects), len(tables))
+	}
+	for _, o := range res.Objects {
+		tbl := tables[o.Hour]
+		for _, a := range tbl {
+			a.Normalize()
+		}
+		rows, err := views.Rows(tbl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := views.Encode(glue.SpeedView, rows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := storage.ReadAll(context.Background(), st, o.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s differs from the tracked aggregates' encoding", o.Key)
+		}
 	}
 }
