@@ -39,14 +39,13 @@ func speedEvent(t *testing.T, seq, id0, n int) []byte {
 	return data
 }
 
-func runCLI(t *testing.T, stdin []byte, args ...string) (string, int) {
+func runSpeedCLI(t *testing.T, stdin []byte, args ...string) (string, int) {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	code := run(context.Background(), &cliEnv{stdin: bytes.NewReader(stdin), stdout: &out, stderr: &errOut}, args)
+	code, out, errOut := runCLI(t, string(stdin), args...)
 	if code != 0 {
-		t.Logf("stderr: %s", errOut.String())
+		t.Logf("stderr: %s", errOut)
 	}
-	return out.String(), code
+	return out, code
 }
 
 // viewFiles reads every object under dir/speed.
@@ -102,13 +101,13 @@ func TestSpeedCommandIsIdempotent(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "views")
-	first, code := runCLI(t, nil, "speed", "--event", file, "--out", out)
+	first, code := runSpeedCLI(t, nil, "speed", "--event", file, "--out", out)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, first)
 	}
 	before := viewFiles(t, out)
 	n1, s1 := viewTotals(t, out)
-	second, code := runCLI(t, nil, "speed", "--event", file, "--out", out)
+	second, code := runSpeedCLI(t, nil, "speed", "--event", file, "--out", out)
 	if code != 0 {
 		t.Fatalf("exit %d", code)
 	}
@@ -138,7 +137,7 @@ func TestSpeedCommandBatchesOfOneHourAddUp(t *testing.T) {
 	// Two invocations on stdin, as generate --format kinesis writes them;
 	// the second redelivers e25..e29.
 	in := append(append(speedEvent(t, 1, 0, 30), '\n'), speedEvent(t, 31, 25, 20)...)
-	summary, code := runCLI(t, in, "speed", "--out", out)
+	summary, code := runSpeedCLI(t, in, "speed", "--out", out)
 	if code != 0 {
 		t.Fatalf("exit %d", code)
 	}
@@ -151,13 +150,13 @@ func TestSpeedCommandBatchesOfOneHourAddUp(t *testing.T) {
 }
 
 func TestSpeedCommandUsage(t *testing.T) {
-	if _, code := runCLI(t, nil, "speed"); code != 2 {
+	if _, code := runSpeedCLI(t, nil, "speed"); code != 2 {
 		t.Errorf("no --out: exit %d, want 2", code)
 	}
-	if _, code := runCLI(t, []byte("{not json"), "speed", "--out", t.TempDir()); code != 1 {
+	if _, code := runSpeedCLI(t, []byte("{not json"), "speed", "--out", t.TempDir()); code != 1 {
 		t.Errorf("bad event JSON: exit %d, want 1", code)
 	}
-	if out, code := runCLI(t, nil, "speed", "--help"); code != 0 || !strings.Contains(out, "--out") {
+	if out, code := runSpeedCLI(t, nil, "speed", "--help"); code != 0 || !strings.Contains(out, "--out") {
 		t.Errorf("--help: exit %d, %q", code, out)
 	}
 }
