@@ -15,6 +15,7 @@ import (
 	"github.com/lambdastack/lambdastack/internal/event"
 	"github.com/lambdastack/lambdastack/internal/storage"
 	"github.com/lambdastack/lambdastack/internal/views"
+	"github.com/lambdastack/lambdastack/streaming"
 )
 
 // Reasons the speed layer skips a record for, besides the event model's.
@@ -33,13 +34,27 @@ const (
 // to be an aggregate but could not be read.
 type Deaggregator func(data []byte) (records [][]byte, aggregated bool, err error)
 
+// KPL is the Deaggregator for records of the Kinesis Producer Library's
+// aggregated format (streaming.Deaggregate).
+func KPL(data []byte) ([][]byte, bool, error) {
+	recs, aggregated, err := streaming.Deaggregate(data)
+	if !aggregated || err != nil {
+		return nil, aggregated, err
+	}
+	out := make([][]byte, len(recs))
+	for i := range recs {
+		out[i] = recs[i].Data
+	}
+	return out, true, nil
+}
+
 // Handler is the speed-layer Lambda handler. Its fields are its
 // dependencies; the zero values of the optional ones are usable.
 type Handler struct {
 	// Store receives the speed objects (the views location).
 	Store storage.Store
-	// Deaggregate splits KPL aggregated records; nil uses every record as
-	// one event.
+	// Deaggregate splits KPL aggregated records; nil uses the KPL codec of
+	// package streaming.
 	Deaggregate Deaggregator
 	// Now stamps metric lines and is the received time of a record that
 	// has no arrival timestamp; nil means time.Now.
@@ -188,21 +203,23 @@ func (h *Handler) processShard(ctx context.Context, b *shardBatch, res *Result) 
 		lastKey typeSource
 		lastKS  *keyState
 	)
+	deaggregate := h.Deaggregate
+	if deaggregate == nil {
+		deaggregate = KPL
+	}
 	one := make([][]byte, 1)
 	for i, rec := range b.records {
 		data := rec.Kinesis.Data
 		one[0] = data
 		users := one
-		if h.Deaggregate != nil {
-			recs, aggregated, err := h.Deaggregate(data)
-			if err != nil {
-				res.UserRecords++
-				res.Invalid[ReasonBadAggregate]++
-				continue
-			}
-			if aggregated {
-				users = recs
-			}
+		recs, aggregated, err := deaggregate(data)
+		if err != nil {
+			res.UserRecords++
+			res.Invalid[ReasonBadAggregate]++
+			continue
+		}
+		if aggregated {
+			users = recs
 		}
 		received := rec.Kinesis.ApproximateArrivalTimestamp.Time
 		if received.IsZero() {

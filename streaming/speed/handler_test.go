@@ -3,6 +3,7 @@ package speed_test
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"github.com/lambdastack/lambdastack/internal/agg"
 	"github.com/lambdastack/lambdastack/internal/storage"
 	"github.com/lambdastack/lambdastack/internal/views"
+	"github.com/lambdastack/lambdastack/streaming"
 	"github.com/lambdastack/lambdastack/streaming/speed"
 )
 
@@ -520,5 +522,31 @@ func TestObjectsEqualTrackedAggregates(t *testing.T) {
 		if !bytes.Equal(got, want) {
 			t.Errorf("%s differs from the tracked aggregates' encoding", o.Key)
 		}
+	}
+}
+
+func TestKPLAggregatedRecords(t *testing.T) {
+	var a streaming.Aggregator
+	for _, e := range []ev{
+		{id: "k1", typ: "view", user: "u1", at: hour10},
+		{id: "k2", typ: "view", user: "u2", at: hour10},
+		{id: "k1", typ: "view", user: "u1", at: hour10}, // a retry the producer packed again
+	} {
+		a.Add(streaming.Record{PartitionKey: e.user, Data: e.json()})
+	}
+	agg1 := a.Bytes()
+	// Magic bytes and a matching MD5 around a broken protobuf: poison.
+	body := []byte{0x1a, 0xff, 0x01}
+	sum := md5.Sum(body)
+	broken := append(append([]byte{0xF3, 0x89, 0x9A, 0xC2}, body...), sum[:]...)
+	h, st := newHandler(t) // Deaggregate nil: the KPL codec
+	res := h.Process(context.Background(), kinesisEvent("shardId-000000000000", 1, agg1, broken,
+		ev{id: "k3", typ: "view", user: "u3", at: hour10}.json()))
+	if res.Records != 3 || res.UserRecords != 5 || res.Events != 3 || res.Duplicates != 1 || res.Invalid[speed.ReasonBadAggregate] != 1 || len(res.Failures) != 0 {
+		t.Fatalf("result %+v", res)
+	}
+	tbl, _ := readView(t, st)
+	if n, _ := totals(tbl); n != 3 {
+		t.Fatalf("%d events written, want 3", n)
 	}
 }
