@@ -38,26 +38,29 @@ func (f *flakyStore) Put(ctx context.Context, key string, data []byte) error {
 	return f.Store.Put(ctx, key, data)
 }
 
-// twice invokes the handler two times per call, as Lambda may after a
-// timeout: the second run must overwrite, not add.
+// twice runs a batch the handler took whole a second time, as Lambda may
+// after a timeout: the second run must overwrite, not add.
 type twice struct{ h *speed.Handler }
 
 func (t twice) Handle(ctx context.Context, ev events.KinesisEvent) (events.KinesisEventResponse, error) {
-	if _, err := t.h.Handle(ctx, ev); err != nil {
-		return events.KinesisEventResponse{}, err
+	resp, err := t.h.Handle(ctx, ev)
+	if err != nil || len(resp.BatchItemFailures) > 0 {
+		return resp, err
 	}
 	return t.h.Handle(ctx, ev)
 }
 
-// produce puts n events (ids from id0) on the stream, some packed in KPL
-// aggregates, plus one invalid record per 50.
-func produce(t *testing.T, sink streaming.Sink, id0, n int) {
+// produce puts n events (ids from id0, event times in the 90 minutes from
+// base) on the stream, a third packed in KPL aggregates, plus an invalid
+// record per 50 events, and returns the number of invalid records.
+func produce(t *testing.T, sink streaming.Sink, base time.Time, id0, n int) int {
 	t.Helper()
 	var recs []streaming.Record
 	var a streaming.Aggregator
+	invalid := 0
 	for i := id0; i < id0+n; i++ {
 		e := ev{id: fmt.Sprint("e", i), typ: "view", user: fmt.Sprint("u", i%40), source: "web",
-			at: hour10.Add(time.Duration(i%5400) * time.Second), value: 1}
+			at: base.Add(time.Duration(i%5400) * time.Second), value: 1}
 		r := streaming.Record{PartitionKey: e.user, Data: e.json()}
 		if i%3 == 0 {
 			a.Add(r)
@@ -70,6 +73,7 @@ func produce(t *testing.T, sink streaming.Sink, id0, n int) {
 		recs = append(recs, r)
 		if i%50 == 0 {
 			recs = append(recs, streaming.Record{PartitionKey: "bad", Data: []byte(`{"event_id":"x"`)})
+			invalid++
 		}
 	}
 	if a.Len() > 0 {
@@ -88,18 +92,19 @@ func produce(t *testing.T, sink streaming.Sink, id0, n int) {
 		}
 		recs = recs[k:]
 	}
+	return invalid
 }
 
 func TestRunnerFeedsTheHandlerLikeTheEventSourceMapping(t *testing.T) {
 	ctx := context.Background()
 	stream := streaming.NewMemStream(2)
 	stream.Now = func() time.Time { return arrival }
-	produce(t, stream, 0, 600)
+	produce(t, stream, hour10, 0, 600)
 	if err := stream.Split("shardId-000000000000"); err != nil {
 		t.Fatal(err)
 	}
-	produce(t, stream, 600, 400)
-	produce(t, stream, 900, 50) // a producer retry: e900..e949 again
+	produce(t, stream, hour10, 600, 400)
+	produce(t, stream, hour10, 900, 50) // a producer retry: e900..e949 again
 
 	_, st := newHandler(t)
 	flaky := &flakyStore{Store: st, n: 4, failed: map[string]bool{}}
@@ -141,7 +146,7 @@ func (failing) Handle(_ context.Context, ev events.KinesisEvent) (events.Kinesis
 
 func TestRunnerStopsOnABatchThatKeepsFailing(t *testing.T) {
 	stream := streaming.NewMemStream(1)
-	produce(t, stream, 0, 10)
+	produce(t, stream, hour10, 0, 10)
 	r := &speed.Runner{Source: stream, Handler: failing{}, Stream: "events", MaxAttempts: 2}
 	err := r.CatchUp(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "2 attempts") {
