@@ -227,7 +227,7 @@ func (h *Handler) processShard(ctx context.Context, b *shardBatch, res *Result) 
 		}
 		for _, u := range users {
 			res.UserRecords++
-			e, rej := event.Validate(u, received)
+			e, rej := event.ValidateLean(u, received)
 			if rej != nil {
 				res.Invalid[string(rej.Reason)]++
 				continue
