@@ -11,7 +11,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
-	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawscloudwatch"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 )
@@ -178,13 +177,6 @@ func NewMonitoring(scope constructs.Construct, id string, props *MonitoringProps
 		widgets = append(widgets, []awscloudwatch.IWidget{graph("Batch: watermark age (s)", age)})
 	}
 
-	alarmWidgets := make([]interfacesawscloudwatch.IAlarmRef, len(m.Alarms))
-	for i, a := range m.Alarms {
-		alarmWidgets[i] = a
-	}
-	widgets = append([][]awscloudwatch.IWidget{{awscloudwatch.NewAlarmStatusWidget(&awscloudwatch.AlarmStatusWidgetProps{
-		Title: jsii.String("lambdastack " + cfg.Stage + " alarms"), Alarms: &alarmWidgets, Width: jsii.Number(24),
-	})}}, widgets...)
 	rows := make([]*[]awscloudwatch.IWidget, len(widgets))
 	for i := range widgets {
 		rows[i] = &widgets[i]
