@@ -129,3 +129,11 @@ func param(name, value string) *awskinesisfirehose.CfnDeliveryStream_ProcessorPa
 		ParameterValue: jsii.String(value),
 	}
 }
+
+// dependOnPolicy makes c wait for the role's default policy, which holds
+// the grants added to the role.
+func dependOnPolicy(c constructs.IConstruct, role awsiam.Role) {
+	if p := role.Node().TryFindChild(jsii.String("DefaultPolicy")); p != nil {
+		c.Node().AddDependency(p)
+	}
+}
