@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 )
@@ -27,6 +28,8 @@ type MonitoringProps struct {
 	DeliveryStream awskinesisfirehose.CfnDeliveryStream
 	// Functions by name (transform, speed, batch, merge).
 	Functions map[string]awslambda.IFunction
+	// FailedBatches is the speed layer's on-failure queue, when deployed.
+	FailedBatches awssqs.IQueue
 }
 
 // Monitoring is the alarm topic, the alarms and the operations dashboard.
@@ -160,6 +163,15 @@ func NewMonitoring(scope constructs.Construct, id string, props *MonitoringProps
 			graph("Lambda throttles", throttles...),
 			graph("Lambda duration p99 (ms)", durations...),
 		})
+	}
+
+	if q := props.FailedBatches; q != nil {
+		depth := q.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{
+			Statistic: jsii.String("Maximum"), Period: five,
+		})
+		alarm("SpeedFailedBatches", "Kinesis batches the speed Lambda gave up on are waiting in the failed-batches queue",
+			depth, 0, gt, notBreaching)
+		widgets = append(widgets, []awscloudwatch.IWidget{graph("Speed: failed batches queued", depth)})
 	}
 
 	if _, ok := props.Functions["batch"]; ok {
