@@ -3,7 +3,15 @@ SHELL := /bin/bash
 GO    ?= go
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 1
 
-.PHONY: demo test deps fmt-check vet unit test-integration build
+# Tools installed into ./bin by exact version (nothing global).
+BIN               := $(CURDIR)/bin
+STATICCHECK_VER   := v0.8.2
+MOTO_VER          := 5.2.1
+MOTO_VENV         := $(BIN)/moto-venv
+# A moto installed by `make moto` is found by the tests through PATH.
+export PATH := $(MOTO_VENV)/bin:$(BIN):$(PATH)
+
+.PHONY: demo test deps fmt-check vet staticcheck moto unit test-integration build bench
 
 build:
 	$(GO) build -o bin/lambdastack ./cmd/lambdastack
@@ -12,8 +20,13 @@ build:
 deps:
 	$(GO) mod download
 
+# Until the pipeline demo lands: generate a sample, validate it.
 demo: deps build
-	./bin/lambdastack demo
+	@mkdir -p demo-out
+	./bin/lambdastack generate --events 100000 --seed 1 --bad-ratio 0.01 --out demo-out/events.ndjson --summary demo-out/generate-summary.json
+	./bin/lambdastack validate --expect demo-out/generate-summary.json demo-out/events.ndjson
+	@echo
+	@echo "The full pipeline demo (stream -> transform -> raw -> speed + batch -> merge -> query) is coming as 'lambdastack demo'."
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -22,11 +35,41 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 
+# Pinned staticcheck, built once into ./bin.
+$(BIN)/staticcheck-$(STATICCHECK_VER):
+	GOBIN=$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VER)
+	@touch $@
+
+staticcheck: $(BIN)/staticcheck-$(STATICCHECK_VER)
+	$(BIN)/staticcheck ./...
+
+# The emulator the integration tests start: moto_server on PATH, or any
+# emulator named by AWS_ENDPOINT_URL. Installs moto into ./bin/moto-venv when
+# pip can reach PyPI; otherwise says how to install it.
+moto:
+	@if [ -n "$${AWS_ENDPOINT_URL:-}" ]; then echo "emulator: AWS_ENDPOINT_URL=$$AWS_ENDPOINT_URL"; \
+	elif command -v moto_server >/dev/null; then echo "emulator: $$(command -v moto_server)"; \
+	elif command -v python3 >/dev/null && python3 -m venv $(MOTO_VENV) >/dev/null 2>&1 && \
+		timeout 300 $(MOTO_VENV)/bin/pip install -q "moto[server]==$(MOTO_VER)"; then \
+		echo "emulator: installed moto $(MOTO_VER) into $(MOTO_VENV)"; \
+	else rm -rf $(MOTO_VENV); \
+		echo "No AWS emulator: moto_server is not on PATH and AWS_ENDPOINT_URL is not set."; \
+		echo "Install moto:   pip install \"moto[server]==$(MOTO_VER)\""; \
+		echo "or point the tests at LocalStack:   export AWS_ENDPOINT_URL=http://localhost:4566"; \
+		exit 1; fi
+
 # Unit and integration tests. Integration tests start moto_server themselves
 # (or use AWS_ENDPOINT_URL when it is set) and must run, not skip, in CI.
-test: deps fmt-check vet
-	$(GO) test -count=1 ./...
+test: deps moto fmt-check vet staticcheck
+	./scripts/gotest.sh ./...
+
+unit: deps
+	$(GO) test -count=1 -skip Integration ./...
 
 # Only the tests that talk to an AWS emulator.
-test-integration: deps
-	$(GO) test -count=1 -run Integration ./...
+test-integration: deps moto
+	$(GO) test -count=1 -v -run Integration ./...
+
+# Benchmarks behind docs/benchmarks.md.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/gen

@@ -1,0 +1,172 @@
+package storage
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+)
+
+// S3API is the part of the S3 client the S3 store uses.
+type S3API interface {
+	PutObject(ctx context.Context, in *s3.PutObjectInput, optFns ...func(*s3.Options)) (*s3.PutObjectOutput, error)
+	GetObject(ctx context.Context, in *s3.GetObjectInput, optFns ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+	ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, optFns ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
+	DeleteObject(ctx context.Context, in *s3.DeleteObjectInput, optFns ...func(*s3.Options)) (*s3.DeleteObjectOutput, error)
+}
+
+// S3 is a Store under a prefix of an S3 bucket.
+type S3 struct {
+	client S3API
+	bucket string
+	prefix string // "" or ending in "/"
+}
+
+// NewS3 returns a store for s3://bucket/prefix using client (for example
+// awscfg.Config.S3()).
+func NewS3(client S3API, bucket, prefix string) *S3 {
+	prefix = strings.Trim(prefix, "/")
+	if prefix != "" {
+		prefix += "/"
+	}
+	return &S3{client: client, bucket: bucket, prefix: prefix}
+}
+
+// ParseS3URI splits s3://bucket/prefix into bucket and prefix (which may be
+// empty).
+func ParseS3URI(loc string) (bucket, prefix string, err error) {
+	rest, ok := strings.CutPrefix(loc, "s3://")
+	if !ok {
+		return "", "", fmt.Errorf("location %q is not an s3:// URI", loc)
+	}
+	bucket, prefix, _ = strings.Cut(rest, "/")
+	if bucket == "" {
+		return "", "", fmt.Errorf("location %q names no bucket", loc)
+	}
+	return bucket, strings.Trim(prefix, "/"), nil
+}
+
+// Location is s3://bucket/prefix.
+func (s *S3) Location() string {
+	return "s3://" + s.bucket + "/" + strings.TrimSuffix(s.prefix, "/")
+}
+
+func (s *S3) uri(key string) string { return "s3://" + s.bucket + "/" + s.prefix + key }
+
+// objectKey checks key the way the local store does and returns the full
+// S3 key. Keys must be clean relative paths, so both stores name the same
+// objects.
+func (s *S3) objectKey(key string) (string, error) {
+	if key == "" || strings.HasSuffix(key, "/") || strings.HasPrefix(key, "/") || path.Clean(key) != key {
+		return "", fmt.Errorf("invalid object key %q", key)
+	}
+	return s.prefix + key, nil
+}
+
+func (s *S3) Put(ctx context.Context, key string, data []byte) error {
+	k, err := s.objectKey(key)
+	if err != nil {
+		return err
+	}
+	_, err = s.client.PutObject(ctx, &s3.PutObjectInput{
+		Bucket:        aws.String(s.bucket),
+		Key:           aws.String(k),
+		Body:          bytes.NewReader(data),
+		ContentLength: aws.Int64(int64(len(data))),
+	})
+	if err != nil {
+		return fmt.Errorf("putting %s: %w", s.uri(key), err)
+	}
+	return nil
+}
+
+func (s *S3) Get(ctx context.Context, key string) (io.ReadCloser, error) {
+	k, err := s.objectKey(key)
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(k)})
+	if err != nil {
+		if isNotFound(err) {
+			return nil, fmt.Errorf("getting %s: %w", s.uri(key), ErrNotExist)
+		}
+		return nil, fmt.Errorf("getting %s: %w", s.uri(key), err)
+	}
+	return out.Body, nil
+}
+
+// isNotFound reports whether err says the object does not exist. A missing
+// bucket is not that: it is a configuration error and stays one.
+func isNotFound(err error) bool {
+	var nsk *types.NoSuchKey
+	if errors.As(err, &nsk) {
+		return true
+	}
+	var nf *types.NotFound
+	if errors.As(err, &nf) {
+		return true
+	}
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		switch ae.ErrorCode() {
+		case "NoSuchKey", "NotFound":
+			return true
+		case "NoSuchBucket":
+			return false
+		}
+	}
+	var re *smithyhttp.ResponseError
+	return errors.As(err, &re) && re.HTTPStatusCode() == http.StatusNotFound && (ae == nil || ae.ErrorCode() == "")
+}
+
+func (s *S3) List(ctx context.Context, prefix string) ([]ObjectInfo, error) {
+	var out []ObjectInfo
+	p := s3.NewListObjectsV2Paginator(s.client, &s3.ListObjectsV2Input{
+		Bucket: aws.String(s.bucket),
+		Prefix: aws.String(s.prefix + prefix),
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("listing %s: %w", s.uri(prefix), err)
+		}
+		for _, o := range page.Contents {
+			key := strings.TrimPrefix(aws.ToString(o.Key), s.prefix)
+			if strings.HasSuffix(key, "/") {
+				continue // a "folder" marker made by a console, not an object
+			}
+			info := ObjectInfo{Key: key, Size: aws.ToInt64(o.Size), ETag: strings.Trim(aws.ToString(o.ETag), `"`)}
+			if o.LastModified != nil {
+				info.ModTime = o.LastModified.UTC()
+			}
+			out = append(out, info)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out, nil
+}
+
+func (s *S3) Delete(ctx context.Context, key string) error {
+	k, err := s.objectKey(key)
+	if err != nil {
+		return err
+	}
+	if _, err := s.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(k)}); err != nil {
+		if isNotFound(err) {
+			return nil
+		}
+		return fmt.Errorf("deleting %s: %w", s.uri(key), err)
+	}
+	return nil
+}

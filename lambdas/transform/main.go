@@ -1,0 +1,16 @@
+// Command transform is the Firehose processing Lambda of lambdastack: it
+// validates and enriches each record and routes rejected ones to
+// errors/<reason>/. The logic lives in streaming/transform.
+package main
+
+import (
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/lambdastack/lambdastack/streaming/transform"
+)
+
+func main() {
+	// The handler reads the raw payload itself (lambda.Handler), so the
+	// runtime does no reflection-based JSON work.
+	lambda.Start(&transform.Handler{})
+}

@@ -1,0 +1,234 @@
+package streaming
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// fakeSink records calls; fail decides per record and attempt whether it
+// fails (error code) and whether that is a throttle.
+type fakeSink struct {
+	mu       sync.Mutex
+	calls    [][]Record
+	attempts map[string]int
+	written  map[string]int
+	fail     func(data string, attempt int) (code string)
+	block    chan struct{} // when set, calls wait for it
+}
+
+func (f *fakeSink) PutRecords(ctx context.Context, recs []Record) ([]PutResult, error) {
+	if f.block != nil {
+		select {
+		case <-f.block:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.attempts == nil {
+		f.attempts, f.written = map[string]int{}, map[string]int{}
+	}
+	f.calls = append(f.calls, recs)
+	out := make([]PutResult, len(recs))
+	for i, r := range recs {
+		d := string(r.Data)
+		f.attempts[d]++
+		if f.fail != nil {
+			if code := f.fail(d, f.attempts[d]); code != "" {
+				out[i] = PutResult{ErrorCode: code, ErrorMessage: "injected", Throttled: code == "ProvisionedThroughputExceededException"}
+				continue
+			}
+		}
+		f.written[d]++
+		out[i] = PutResult{ShardID: "shardId-0", SequenceNumber: fmt.Sprint(len(f.calls))}
+	}
+	return out, nil
+}
+
+func noSleep(context.Context, time.Duration) error { return nil }
+
+func TestProducerBatchesAndRetriesOnlyFailed(t *testing.T) {
+	ctx := context.Background()
+	sink := &fakeSink{fail: func(d string, attempt int) string {
+		var n int
+		fmt.Sscan(strings.TrimPrefix(d, "r"), &n)
+		switch {
+		case n%3 == 0 && attempt == 1:
+			return "InternalFailure"
+		case n%5 == 0 && attempt <= 2:
+			return "ProvisionedThroughputExceededException"
+		}
+		return ""
+	}}
+	p, err := NewProducer(ctx, sink, ProducerConfig{Sleep: noSleep, Senders: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 2000
+	for i := range n {
+		if err := p.Put(ctx, Record{PartitionKey: "k", Data: []byte(fmt.Sprintf("r%d", i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range sink.calls {
+		if len(c) > MaxBatchRecords {
+			t.Fatalf("a call carried %d records", len(c))
+		}
+	}
+	if len(sink.written) != n {
+		t.Fatalf("%d records written, want %d", len(sink.written), n)
+	}
+	for d, c := range sink.written {
+		if c != 1 {
+			t.Fatalf("%s written %d times: a successful entry was resent", d, c)
+		}
+	}
+	st := p.Stats()
+	if st.Records != n || st.Failed != 0 || st.Throttled == 0 || st.Retries == 0 || st.InFlight != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+func TestProducerBatchBytesLimit(t *testing.T) {
+	ctx := context.Background()
+	sink := &fakeSink{}
+	p, _ := NewProducer(ctx, sink, ProducerConfig{Sleep: noSleep, Senders: 1})
+	big := strings.Repeat("x", 900<<10)
+	for i := range 12 {
+		if err := p.Put(ctx, Record{PartitionKey: "k", Data: []byte(fmt.Sprint(i, big))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Put(ctx, Record{PartitionKey: "k", Data: make([]byte, MaxRecordBytes)}); !errors.Is(err, ErrRecordTooLarge) {
+		t.Fatalf("oversized record: %v", err)
+	}
+	if err := p.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range sink.calls {
+		size := 0
+		for _, r := range c {
+			size += len(r.Data) + len(r.PartitionKey)
+		}
+		if size > MaxBatchBytes {
+			t.Fatalf("a call carried %d bytes", size)
+		}
+	}
+	if len(sink.written) != 12 {
+		t.Fatalf("written %d", len(sink.written))
+	}
+}
+
+func TestProducerReportsWhatStillFails(t *testing.T) {
+	ctx := context.Background()
+	sink := &fakeSink{fail: func(d string, _ int) string {
+		if d == "poison" {
+			return "InternalFailure"
+		}
+		return ""
+	}}
+	var mu sync.Mutex
+	var failed []string
+	p, _ := NewProducer(ctx, sink, ProducerConfig{Sleep: noSleep, MaxRetries: 3, OnFailure: func(r Record, err error) {
+		mu.Lock()
+		failed = append(failed, string(r.Data)+": "+err.Error())
+		mu.Unlock()
+	}})
+	for _, d := range []string{"a", "poison", "b"} {
+		if err := p.Put(ctx, Record{PartitionKey: "k", Data: []byte(d)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := p.Close(ctx)
+	if err == nil || !strings.Contains(err.Error(), "1 records not written") {
+		t.Fatalf("Close: %v", err)
+	}
+	if len(failed) != 1 || !strings.HasPrefix(failed[0], "poison: InternalFailure") || sink.attempts["poison"] != 4 {
+		t.Fatalf("failures %v, attempts %d", failed, sink.attempts["poison"])
+	}
+	if st := p.Stats(); st.Records != 2 || st.Failed != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+func TestProducerPutBlocksWhenBufferFull(t *testing.T) {
+	ctx := context.Background()
+	sink := &fakeSink{block: make(chan struct{})}
+	p, _ := NewProducer(ctx, sink, ProducerConfig{Sleep: noSleep, Buffer: 10, Senders: 1, Linger: time.Millisecond})
+	// The sender holds one batch, the batch channel one more, the batcher
+	// one record, the buffer 10: a bounded number of Puts succeed.
+	tctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	accepted := 0
+	var err error
+	for i := 0; i < 100000; i++ {
+		if err = p.Put(tctx, Record{PartitionKey: "k", Data: []byte(fmt.Sprint(i))}); err != nil {
+			break
+		}
+		accepted++
+	}
+	if !errors.Is(err, context.DeadlineExceeded) || accepted > 10+3*MaxBatchRecords+1 {
+		t.Fatalf("Put accepted %d records and returned %v; want it to block", accepted, err)
+	}
+	close(sink.block)
+	if err := p.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(sink.written) != accepted {
+		t.Fatalf("written %d, accepted %d", len(sink.written), accepted)
+	}
+}
+
+func TestProducerAggregatesPerShard(t *testing.T) {
+	ctx := context.Background()
+	m := NewMemStream(4)
+	p, err := NewProducer(ctx, m, ProducerConfig{Sleep: noSleep, Aggregate: true, AggregateBytes: 4096})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 3000
+	for i := range n {
+		if err := p.Put(ctx, Record{PartitionKey: fmt.Sprintf("user-%d", i%50), Data: []byte(fmt.Sprintf(`{"n":%d}`, i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st := p.Stats()
+	if st.Records != n || st.Puts >= n/10 {
+		t.Fatalf("stats %+v: want far fewer puts than records", st)
+	}
+	shards, _ := m.Shards(ctx)
+	got := 0
+	for _, s := range shards {
+		b, _ := m.ReadShard(ctx, s.ID, "", 0)
+		for _, r := range b.Records {
+			users, agg, err := Deaggregate(r.Data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !agg {
+				users = []Record{{PartitionKey: r.PartitionKey, Data: r.Data}}
+			}
+			for _, u := range users {
+				got++
+				if owner, _ := m.PutRecords(ctx, []Record{{PartitionKey: u.PartitionKey, Data: []byte("probe")}}); owner[0].ShardID != s.ID {
+					t.Fatalf("user record of key %s in shard %s, its key hashes to %s", u.PartitionKey, s.ID, owner[0].ShardID)
+				}
+			}
+		}
+	}
+	if got != n {
+		t.Fatalf("de-aggregated %d records, want %d", got, n)
+	}
+}

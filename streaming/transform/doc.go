@@ -1,0 +1,26 @@
+// Package transform is the Firehose transform of lambdastack: for each
+// record of a Firehose processing event it de-aggregates KPL records,
+// validates and enriches the event (internal/event) and returns every
+// recordId exactly once.
+//
+// Valid events come back Ok as one enriched JSON line with the partition
+// keys route=events, dt and hour. Rejected events are kept: Ok, as an error
+// envelope (reason, field, detail, received_time, the original record) with
+// route=errors/<reason> and the dt and hour they were received. Only a
+// record whose bytes cannot be handled at all (data that is not base64, a
+// KPL aggregate whose protobuf is broken) is ProcessingFailed. The delivery
+// stream's S3 prefix is therefore
+//
+//	!{partitionKeyFromLambda:route}/dt=!{partitionKeyFromLambda:dt}/hour=!{partitionKeyFromLambda:hour}/
+//
+// which gives events/dt=…/hour=…/ and errors/<reason>/dt=…/hour=…/.
+//
+// received_time is the record's approximateArrivalTimestamp (the handler's
+// clock when the event has none), so processing the same records twice
+// gives the same bytes.
+//
+// Invoke reads and writes the Lambda payload with its own scanner, without
+// reflection, because decoding the event is most of the work. The package
+// does not read streams or write storage: lambdas/transform runs it on AWS
+// and streaming/firehose runs it locally.
+package transform

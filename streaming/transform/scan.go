@@ -1,0 +1,193 @@
+package transform
+
+import "encoding/json"
+
+// scan is a small JSON reader for the Firehose event: it finds spans and
+// checks syntax, and decodes nothing it does not have to.
+type scan struct {
+	p   []byte
+	i   int
+	err string
+	// comma tracks, per open container, whether an element was read.
+	first bool
+}
+
+func (s *scan) error() error {
+	if s.err == "" {
+		s.err = "malformed JSON"
+	}
+	return eventError("%s at byte %d", s.err, s.i)
+}
+
+func (s *scan) fail(msg string) bool {
+	if s.err == "" {
+		s.err = msg
+	}
+	return false
+}
+
+func (s *scan) ws() {
+	for s.i < len(s.p) {
+		switch s.p[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+func (s *scan) peek() byte {
+	s.ws()
+	if s.i < len(s.p) {
+		return s.p[s.i]
+	}
+	return 0
+}
+
+func (s *scan) expect(c byte) bool {
+	if s.peek() != c {
+		return s.fail("unexpected character, want " + string(c))
+	}
+	s.i++
+	s.first = true
+	return true
+}
+
+// more reports whether the container closed by end has another element,
+// consuming the separating comma or the closing byte.
+func (s *scan) more(end byte) bool {
+	if s.err != "" {
+		return false
+	}
+	c := s.peek()
+	if c == end {
+		s.i++
+		s.first = false
+		return false
+	}
+	if s.first {
+		s.first = false
+		return true
+	}
+	if c != ',' {
+		return s.fail("want , or " + string(end))
+	}
+	s.i++
+	return true
+}
+
+// str reads a string and returns the span of its content.
+func (s *scan) str() (span, bool) {
+	if s.peek() != '"' {
+		return span{}, s.fail("want a string")
+	}
+	s.i++
+	sp := span{start: s.i}
+	for s.i < len(s.p) {
+		c := s.p[s.i]
+		switch {
+		case c == '"':
+			sp.end = s.i
+			s.i++
+			return sp, true
+		case c == '\\':
+			sp.escaped = true
+			s.i += 2
+			continue
+		case c < 0x20:
+			return span{}, s.fail("control character in string")
+		}
+		s.i++
+	}
+	return span{}, s.fail("unterminated string")
+}
+
+// key reads an object key and the colon after it.
+func (s *scan) key() (string, bool) {
+	sp, ok := s.str()
+	if !ok {
+		return "", false
+	}
+	if s.peek() != ':' {
+		return "", s.fail("want :")
+	}
+	s.i++
+	k := s.p[sp.start:sp.end]
+	if sp.escaped {
+		var v string
+		if json.Unmarshal(s.p[sp.start-1:sp.end+1], &v) != nil {
+			return "", s.fail("bad escape in key")
+		}
+		return v, true
+	}
+	switch string(k) { // constant strings: no allocation
+	case "records", "recordId", "data", "approximateArrivalTimestamp":
+		return string(k), true
+	}
+	return "", true
+}
+
+func (s *scan) number() ([]byte, bool) {
+	s.ws()
+	start := s.i
+	for s.i < len(s.p) {
+		c := s.p[s.i]
+		if (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E' {
+			s.i++
+			continue
+		}
+		break
+	}
+	if s.i == start || !json.Valid(s.p[start:s.i]) {
+		return nil, s.fail("want a number")
+	}
+	return s.p[start:s.i], true
+}
+
+func (s *scan) literal(w string) bool {
+	s.ws()
+	if len(s.p)-s.i >= len(w) && string(s.p[s.i:s.i+len(w)]) == w {
+		s.i += len(w)
+		return true
+	}
+	return s.fail("bad literal")
+}
+
+func (s *scan) skipValue(depth int) bool {
+	if depth > 64 {
+		return s.fail("nesting too deep")
+	}
+	switch s.peek() {
+	case '"':
+		_, ok := s.str()
+		return ok
+	case '{':
+		s.expect('{')
+		for s.more('}') {
+			if _, ok := s.key(); !ok {
+				return false
+			}
+			if !s.skipValue(depth + 1) {
+				return false
+			}
+		}
+		return s.err == ""
+	case '[':
+		s.expect('[')
+		for s.more(']') {
+			if !s.skipValue(depth + 1) {
+				return false
+			}
+		}
+		return s.err == ""
+	case 't':
+		return s.literal("true")
+	case 'f':
+		return s.literal("false")
+	case 'n':
+		return s.literal("null")
+	}
+	_, ok := s.number()
+	return ok
+}
