@@ -137,7 +137,7 @@ func (f *fixture) write(t *testing.T, dir string) {
 	}
 	byReason := map[string][][]byte{}
 	for _, r := range f.errs {
-		k := string(r.reason) + "/dt=" + r.received.Format("2006-01-02")
+		k := string(r.reason) + "/dt=" + r.received.Format("2006-01-02") + "/hour=" + r.received.Format("15")
 		line := fmt.Sprintf(`{"reason":%q,"field":"","detail":"test","received_time":%q,"record":"x"}`, r.reason, r.received.Format(time.RFC3339Nano))
 		byReason[k] = append(byReason[k], []byte(line))
 	}
