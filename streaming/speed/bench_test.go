@@ -1,0 +1,59 @@
+package speed_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/lambdastack/lambdastack/internal/storage"
+	"github.com/lambdastack/lambdastack/streaming/speed"
+)
+
+// benchBatch is a 10,000-record batch of ~300-byte events over two hours,
+// 4 event types, 3 sources and 2,000 users, as one shard delivers it.
+func benchBatch(n int) (events.KinesisEvent, int) {
+	types := []string{"page_view", "click", "add_to_cart", "purchase"}
+	sources := []string{"web", "ios", "android"}
+	payloads := make([][]byte, n)
+	size := 0
+	for i := range payloads {
+		at := hour10.Add(time.Duration(i) * 7200 * time.Second / time.Duration(n))
+		payloads[i] = fmt.Appendf(nil, `{"event_id":"0b4f6a1e-7c1d-4c7e-9a39-6c2d%012d","event_type":%q,"event_time":%q,`+
+			`"user_id":"user-%06d","session_id":"sess-%06d","source":%q,"value":%d.25,"attributes":{"path":"/pricing/%d","referrer":"https://www.example.com/blog/"}}`,
+			i, types[i%len(types)], at.Format("2006-01-02T15:04:05.000Z"), i%2000, i%500, sources[i%len(sources)], i%100, i%50)
+		size += len(payloads[i])
+	}
+	ev := kinesisEvent("shardId-000000000000", 1, payloads...)
+	for i := range ev.Records {
+		ev.Records[i].Kinesis.ApproximateArrivalTimestamp.Time = hour10.Add(3 * time.Hour)
+	}
+	return ev, size / n
+}
+
+// BenchmarkHandle runs the handler on a 10,000-record batch including the
+// Parquet encoding and the write to a local directory. Run it on one core:
+//
+//	go test -run '^$' -bench Handle -cpu 1 ./streaming/speed/
+func BenchmarkHandle(b *testing.B) {
+	ev, avg := benchBatch(10_000)
+	st, err := storage.NewLocal(filepath.Join(b.TempDir(), "views"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := &speed.Handler{Store: st}
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.SetBytes(int64(avg * len(ev.Records)))
+	for b.Loop() {
+		res := h.Process(ctx, ev)
+		if res.Events != len(ev.Records) || len(res.Objects) != 2 {
+			b.Fatalf("result %+v", res)
+		}
+	}
+	b.ReportMetric(float64(len(ev.Records))*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+	b.ReportMetric(float64(avg), "bytes/record")
+}
