@@ -47,7 +47,10 @@ func FormatValue(v any) string {
 		}
 		return x.Format("2006-01-02 15:04:05")
 	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64)
+		// 15 significant digits hide the noise of adding doubles
+		// (68453.69999999998 prints as 68453.7).
+		r, _ := strconv.ParseFloat(strconv.FormatFloat(x, 'g', 15, 64), 64)
+		return strconv.FormatFloat(r, 'f', -1, 64)
 	case float32:
 		return strconv.FormatFloat(float64(x), 'f', -1, 32)
 	case *big.Int:

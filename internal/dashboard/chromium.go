@@ -3,6 +3,8 @@ package dashboard
 import (
 	"context"
 	"fmt"
+	"image"
+	"image/color"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -41,4 +43,38 @@ func Screenshot(ctx context.Context, bin, page, shot, profile string) ([]byte, e
 		return out, fmt.Errorf("rendering %s in %s: no screenshot written", page, bin)
 	}
 	return out, nil
+}
+
+// ChartColours are the colours that identify each chart in a screenshot:
+// the layers of events per hour, the top event types and the rejected
+// records (users per day uses the palette, none of which these share).
+var ChartColours = map[string]color.RGBA{
+	"events per hour, batch": {0x2b, 0x6c, 0xb0, 0xff},
+	"events per hour, speed": {0xdd, 0x6b, 0x20, 0xff},
+	"top event types":        {0x38, 0xa1, 0x69, 0xff},
+	"rejected records":       {0xe5, 0x3e, 0x3e, 0xff},
+	"users per day":          {0x80, 0x5a, 0xd5, 0xff}, // the first event type
+}
+
+// CountColours counts the pixels of img within tol (per channel) of each
+// colour, for checking a screenshot shows what it should.
+func CountColours(img image.Image, want map[string]color.RGBA, tol int) map[string]int {
+	counts := map[string]int{}
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			for name, c := range want {
+				if near(r, c.R, tol) && near(g, c.G, tol) && near(bl, c.B, tol) {
+					counts[name]++
+				}
+			}
+		}
+	}
+	return counts
+}
+
+func near(v uint32, c uint8, tol int) bool {
+	d := int(v>>8) - int(c)
+	return d >= -tol && d <= tol
 }
