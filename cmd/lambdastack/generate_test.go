@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -12,14 +10,6 @@ import (
 	"github.com/lambdastack/lambdastack/internal/event"
 	"github.com/lambdastack/lambdastack/internal/gen"
 )
-
-// runCLI runs one command line in-process.
-func runCLI(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	code = run(context.Background(), &cliEnv{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb}, args)
-	return code, out.String(), errb.String()
-}
 
 // The done-when check of issue 2 at small scale: validate reports exactly
 // the rejections generate says it wrote, by reason, and the duplicates.

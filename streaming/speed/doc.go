@@ -1,0 +1,29 @@
+// Package speed is the speed layer: the handler a Kinesis event source
+// mapping invokes (events.KinesisEvent in, events.KinesisEventResponse out)
+// and the local runner that feeds it from a stream on this machine or an
+// emulator.
+//
+// Per invocation the handler de-aggregates KPL records, validates every
+// user record with internal/event (invalid ones are counted by reason in a
+// metric and skipped: the Firehose path keeps them), drops events whose
+// event_id was already counted in the batch, aggregates the rest per
+// (hour, event_type, source) with tracked fingerprints (internal/agg), and
+// writes one Parquet object per hour touched and per shard:
+//
+//	speed/dt=YYYY-MM-DD/hour=HH/<shard>-<first sequence>-<last sequence>.parquet
+//
+// The key and the bytes depend only on the records of the batch, so a
+// retried batch overwrites its own objects instead of adding to them. A
+// batch that the event source mapping splits or resumes elsewhere gets other
+// keys; the fingerprints in every row let the merge count an event that two
+// objects hold once.
+//
+// Day granularity: the speed layer writes hour objects only. Distinct users
+// per day come from merging the hour sketches of a day (agg.Table.Rollup to
+// agg.Day, which also unions the fingerprints), which is exact for events
+// and value_sum and as good as one day-wide sketch for users, so no separate
+// day objects are written.
+//
+// It does not read shards itself (see package streaming) and does not merge
+// speed objects with the batch layer (see the merge in batch/).
+package speed
