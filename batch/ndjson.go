@@ -78,7 +78,7 @@ func parseNDJSON(ctx context.Context, st *runState, data []byte, s Source, b *bl
 			return ctx.Err()
 		}
 		b.rows++
-		ev, err := event.ParseEnriched(line)
+		ev, err := event.ParseEnrichedLean(line)
 		if err != nil {
 			var rej *event.Rejection
 			if errors.As(err, &rej) {

@@ -128,3 +128,13 @@ func ParseEnriched(data []byte) (Event, error) {
 	}
 	return e, nil
 }
+
+// ParseEnrichedLean is ParseEnriched for readers that never use attributes
+// (the batch layer): the same rules, but Attributes is always nil.
+func ParseEnrichedLean(data []byte) (Event, error) {
+	e, rej := parseWith(data, true, true)
+	if rej != nil {
+		return Event{}, rej
+	}
+	return e, nil
+}

@@ -1,6 +1,7 @@
 package event_test
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -161,5 +162,16 @@ func TestEnrichedRoundTrip(t *testing.T) {
 	}
 	if _, err := event.ParseEnriched([]byte(good)); err == nil {
 		t.Fatal("ParseEnriched accepted a line without received_time")
+	}
+	lean, err := event.ParseEnrichedLean(line)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back.Attributes = nil
+	if !reflect.DeepEqual(lean, back) {
+		t.Fatalf("ParseEnrichedLean gave %+v, want %+v without attributes", lean, back)
+	}
+	if _, err := event.ParseEnrichedLean([]byte(good)); err == nil {
+		t.Fatal("ParseEnrichedLean accepted a line without received_time")
 	}
 }
