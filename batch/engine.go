@@ -85,6 +85,7 @@ type block struct {
 	// blocks keep the parsed strings, Parquet blocks the Arrow columns
 	// they came from (no copy) and each event's row in them.
 	idStr      []string
+	idBytes    [][]byte
 	idCols     []strColumn
 	idColStart []int // index of the first event of each column
 	idRow      []uint32
@@ -115,6 +116,9 @@ func (b *block) add(fp, user uint64, val float64, win int32, typ, src uint32) {
 func (b *block) id(i int) string {
 	if b.idStr != nil {
 		return b.idStr[i]
+	}
+	if b.idBytes != nil {
+		return bytesString(b.idBytes[i])
 	}
 	c := sort.Search(len(b.idColStart), func(j int) bool { return b.idColStart[j] > i }) - 1
 	v := b.idCols[c].value(int(b.idRow[i]))

@@ -40,10 +40,22 @@ func parquetUnits(data []byte, s Source) ([]unit, error) {
 	if err := pf.Close(); err != nil {
 		return nil, fmt.Errorf("closing Parquet: %w", err)
 	}
+	layout, direct := planDirect(md)
 	units := make([]unit, len(md.RowGroups))
 	for rg := range units {
 		units[rg] = func(ctx context.Context, st *runState, b *block) error {
-			return readRowGroup(ctx, st, data, md, rg, s, b)
+			if !direct {
+				return readRowGroup(ctx, st, data, md, rg, s, b)
+			}
+			pf, err := file.NewParquetReader(bytes.NewReader(data), file.WithMetadata(md))
+			if err != nil {
+				return fmt.Errorf("opening Parquet %s: %w", s.Name, err)
+			}
+			defer pf.Close()
+			if err := readRowGroupDirect(st, pf, layout, rg, s, b); err != nil {
+				return fmt.Errorf("reading Parquet %s row group %d: %w", s.Name, rg, err)
+			}
+			return nil
 		}
 	}
 	return units, nil

@@ -1,0 +1,338 @@
+package batch
+
+import (
+	"fmt"
+	"slices"
+	"unsafe"
+
+	"github.com/apache/arrow/go/v17/parquet"
+	"github.com/apache/arrow/go/v17/parquet/file"
+	"github.com/apache/arrow/go/v17/parquet/metadata"
+	"github.com/apache/arrow/go/v17/parquet/schema"
+
+	"github.com/lambdastack/lambdastack/internal/agg"
+	"github.com/lambdastack/lambdastack/internal/event"
+)
+
+// The direct reader reads the raw columns with Parquet's column readers,
+// without building Arrow arrays: strings stay slices of the decoded pages
+// (each page has its own buffer, so they stay valid), which saves copying
+// every event_id and user_id. It handles the common layout (flat columns,
+// strings as BYTE_ARRAY, event_time as INT64 timestamp or epoch
+// milliseconds, value as DOUBLE); anything else goes through pqarrow.
+
+// directLayout is where the direct reader finds each column.
+type directLayout struct {
+	id, typ, user, time, src, value int // leaf column indices; -1 when absent
+	timeMul, timeDiv                int64
+}
+
+// planDirect checks whether the file can be read directly.
+func planDirect(md *metadata.FileMetaData) (directLayout, bool) {
+	sc := md.Schema
+	l := directLayout{id: -1, typ: -1, user: -1, time: -1, src: -1, value: -1}
+	for _, c := range []struct {
+		name string
+		dst  *int
+		typ  parquet.Type
+	}{
+		{"event_id", &l.id, parquet.Types.ByteArray},
+		{"event_type", &l.typ, parquet.Types.ByteArray},
+		{"user_id", &l.user, parquet.Types.ByteArray},
+		{"event_time", &l.time, parquet.Types.Int64},
+		{"source", &l.src, parquet.Types.ByteArray},
+		{"value", &l.value, parquet.Types.Double},
+	} {
+		idx := sc.ColumnIndexByName(c.name)
+		if idx < 0 {
+			continue
+		}
+		col := sc.Column(idx)
+		if col.MaxRepetitionLevel() != 0 || col.MaxDefinitionLevel() > 1 || col.PhysicalType() != c.typ {
+			return l, false
+		}
+		*c.dst = idx
+	}
+	if l.id < 0 || l.typ < 0 || l.user < 0 || l.time < 0 {
+		return l, false // pqarrow's path counts the missing column
+	}
+	// event_time: a timestamp in any unit, or plain INT64 epoch millis.
+	col := sc.Column(l.time)
+	l.timeDiv = 1
+	if ts, ok := col.LogicalType().(*schema.TimestampLogicalType); ok {
+		switch ts.TimeUnit() {
+		case schema.TimeUnitMicros:
+			l.timeDiv = 1000
+		case schema.TimeUnitNanos:
+			l.timeDiv = 1000000
+		}
+	} else if col.ConvertedType() == schema.ConvertedTypes.TimestampMicros {
+		l.timeDiv = 1000
+	}
+	return l, true
+}
+
+// byteArrays reads a BYTE_ARRAY column of n rows; null rows are nil.
+func byteArrays(rgr *file.RowGroupReader, idx int, n int64) ([]parquet.ByteArray, error) {
+	cr, err := rgr.Column(idx)
+	if err != nil {
+		return nil, err
+	}
+	r, ok := cr.(*file.ByteArrayColumnChunkReader)
+	if !ok {
+		return nil, fmt.Errorf("column %d is not BYTE_ARRAY", idx)
+	}
+	vals := make([]parquet.ByteArray, n)
+	nullable := cr.Descriptor().MaxDefinitionLevel() > 0
+	var defs []int16
+	if nullable {
+		defs = make([]int16, n)
+	}
+	var lvls int64
+	read := 0
+	for lvls < n {
+		var dl []int16
+		if nullable {
+			dl = defs[lvls:]
+		}
+		l, v, err := r.ReadBatch(n-lvls, vals[read:], dl, nil)
+		if err != nil {
+			return nil, err
+		}
+		if l == 0 {
+			return nil, fmt.Errorf("column %d ended after %d of %d rows", idx, lvls, n)
+		}
+		lvls += l
+		read += v
+	}
+	if nullable && read < int(n) {
+		// Spread the dense values over the rows, nulls as nil.
+		j := read - 1
+		for i := int(n) - 1; i >= 0; i-- {
+			if defs[i] == 1 {
+				vals[i] = vals[j]
+				j--
+			} else {
+				vals[i] = nil
+			}
+		}
+	}
+	for i := range vals {
+		if vals[i] == nil && (!nullable || defs[i] == 1) {
+			vals[i] = parquet.ByteArray{} // empty, not null
+		}
+	}
+	return vals, nil
+}
+
+// int64s reads an INT64 column of n rows with a validity mask.
+func int64s(rgr *file.RowGroupReader, idx int, n int64) ([]int64, []bool, error) {
+	cr, err := rgr.Column(idx)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, ok := cr.(*file.Int64ColumnChunkReader)
+	if !ok {
+		return nil, nil, fmt.Errorf("column %d is not INT64", idx)
+	}
+	vals := make([]int64, n)
+	defs, err := readLevels(n, cr.Descriptor().MaxDefinitionLevel() > 0, func(dl []int16, from int64, read int) (int64, int, error) {
+		return r.ReadBatch(n-from, vals[read:], dl, nil)
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("column %d: %w", idx, err)
+	}
+	return vals, spread(vals, defs), nil
+}
+
+// float64s reads a DOUBLE column of n rows with a validity mask.
+func float64s(rgr *file.RowGroupReader, idx int, n int64) ([]float64, []bool, error) {
+	cr, err := rgr.Column(idx)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, ok := cr.(*file.Float64ColumnChunkReader)
+	if !ok {
+		return nil, nil, fmt.Errorf("column %d is not DOUBLE", idx)
+	}
+	vals := make([]float64, n)
+	defs, err := readLevels(n, cr.Descriptor().MaxDefinitionLevel() > 0, func(dl []int16, from int64, read int) (int64, int, error) {
+		return r.ReadBatch(n-from, vals[read:], dl, nil)
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("column %d: %w", idx, err)
+	}
+	return vals, spread(vals, defs), nil
+}
+
+// readLevels drives ReadBatch until n rows are read and returns the
+// definition levels (nil for a required column).
+func readLevels(n int64, nullable bool, batch func(dl []int16, from int64, read int) (int64, int, error)) ([]int16, error) {
+	var defs []int16
+	if nullable {
+		defs = make([]int16, n)
+	}
+	var lvls int64
+	read := 0
+	for lvls < n {
+		var dl []int16
+		if nullable {
+			dl = defs[lvls:]
+		}
+		l, v, err := batch(dl, lvls, read)
+		if err != nil {
+			return nil, err
+		}
+		if l == 0 {
+			return nil, fmt.Errorf("ended after %d of %d rows", lvls, n)
+		}
+		lvls += l
+		read += v
+	}
+	return defs, nil
+}
+
+// spread moves dense values to their rows and returns the validity mask
+// (nil when every row is valid).
+func spread[T any](vals []T, defs []int16) []bool {
+	if defs == nil {
+		return nil
+	}
+	valid := make([]bool, len(vals))
+	read := 0
+	for _, d := range defs {
+		if d == 1 {
+			read++
+		}
+	}
+	j := read - 1
+	for i := len(vals) - 1; i >= 0; i-- {
+		if defs[i] == 1 {
+			vals[i] = vals[j]
+			valid[i] = true
+			j--
+		}
+	}
+	return valid
+}
+
+func bytesString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+// readRowGroupDirect is readRowGroup through the column readers.
+func readRowGroupDirect(st *runState, pf *file.Reader, l directLayout, rg int, s Source, b *block) error {
+	rgr := pf.RowGroup(rg)
+	n := rgr.NumRows()
+	ids, err := byteArrays(rgr, l.id, n)
+	if err != nil {
+		return fmt.Errorf("reading event_id: %w", err)
+	}
+	types, err := byteArrays(rgr, l.typ, n)
+	if err != nil {
+		return fmt.Errorf("reading event_type: %w", err)
+	}
+	users, err := byteArrays(rgr, l.user, n)
+	if err != nil {
+		return fmt.Errorf("reading user_id: %w", err)
+	}
+	times, timeOK, err := int64s(rgr, l.time, n)
+	if err != nil {
+		return fmt.Errorf("reading event_time: %w", err)
+	}
+	var srcs []parquet.ByteArray
+	if l.src >= 0 {
+		if srcs, err = byteArrays(rgr, l.src, n); err != nil {
+			return fmt.Errorf("reading source: %w", err)
+		}
+	}
+	var vals []float64
+	var valOK []bool
+	if l.value >= 0 {
+		if vals, valOK, err = float64s(rgr, l.value, n); err != nil {
+			return fmt.Errorf("reading value: %w", err)
+		}
+	}
+
+	b.rows += n
+	b.grow(int(n))
+	b.idBytes = slices.Grow(b.idBytes, int(n))
+	typeIDs := &localInterner{shared: st.types, cache: map[string]uint32{}}
+	srcIDs := &localInterner{shared: st.sources, cache: map[string]uint32{}}
+	unknown := st.sources.id(event.DefaultSource)
+	validType := map[uint32]bool{}
+	var want int32
+	check := !s.Hour.IsZero()
+	if check {
+		want = hourWindow(s.Hour.UnixMilli())
+	}
+	for i := 0; i < int(n); i++ {
+		id := ids[i]
+		switch {
+		case id == nil:
+			b.reject(string(event.ReasonMissingField))
+			continue
+		case len(id) == 0 || len(id) > event.MaxEventIDBytes:
+			b.reject(string(event.ReasonBadValue))
+			continue
+		}
+		tv := types[i]
+		if tv == nil {
+			b.reject(string(event.ReasonMissingField))
+			continue
+		}
+		typ := typeIDs.idBytes(tv)
+		ok, seen := validType[typ]
+		if !seen {
+			ok = validEventType(string(tv))
+			validType[typ] = ok
+		}
+		if !ok {
+			b.reject(string(event.ReasonBadValue))
+			continue
+		}
+		uv := users[i]
+		switch {
+		case uv == nil:
+			b.reject(string(event.ReasonMissingField))
+			continue
+		case len(uv) == 0 || len(uv) > event.MaxUserIDBytes:
+			b.reject(string(event.ReasonBadValue))
+			continue
+		}
+		if timeOK != nil && !timeOK[i] {
+			b.reject(string(event.ReasonMissingField))
+			continue
+		}
+		ms := times[i]
+		if l.timeDiv != 1 {
+			q := ms / l.timeDiv
+			if ms%l.timeDiv < 0 {
+				q--
+			}
+			ms = q
+		}
+		win := hourWindow(ms)
+		if check && win != want {
+			b.reject(ReasonWrongHour)
+			continue
+		}
+		src := unknown
+		if srcs != nil && len(srcs[i]) > 0 {
+			if len(srcs[i]) > event.MaxSourceBytes {
+				b.reject(string(event.ReasonBadValue))
+				continue
+			}
+			src = srcIDs.idBytes(srcs[i])
+		}
+		var v float64
+		if vals != nil && (valOK == nil || valOK[i]) {
+			v = vals[i]
+			if !finite(v) {
+				b.reject(string(event.ReasonBadValue))
+				continue
+			}
+		}
+		b.add(agg.Fingerprint(bytesString(id)), agg.UserHash(bytesString(uv)), v, win, typ, src)
+		b.idBytes = append(b.idBytes, id)
+	}
+	return nil
+}
