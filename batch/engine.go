@@ -67,10 +67,14 @@ const (
 )
 
 // partitions is the fixed number of fingerprint partitions the aggregation
-// is split into. It is a constant (not the worker count) so that the order
-// in which values are summed, and hence every bit of the output, does not
-// depend on the machine.
-const partitions = 4
+// is split into (by the top bits of the fingerprint). Many small partitions
+// keep each partition's dedup table in cache; the count is a constant (not
+// the worker count) so that the order in which values are summed, and hence
+// every bit of the output, does not depend on the machine.
+const (
+	partitionBits = 8
+	partitions    = 1 << partitionBits
+)
 
 // block is the compact, columnar form of the valid events of one unit of
 // input (a Parquet row group or a piece of an NDJSON object).
@@ -426,11 +430,44 @@ func unpackKey(k uint64) (int32, uint32, uint32) {
 	return int32(uint32(k >> 40)), uint32(k>>20) & 0xfffff, uint32(k) & 0xfffff
 }
 
+// rec is one event scattered to its partition.
+type rec struct {
+	fp, user uint64
+	val      float64
+	key      uint64 // packKey(window, type, source)
+	ref      uint32 // global row, to read the event_id back
+}
+
+// scattered is one block's events grouped by partition: partition p's are
+// recs[off[p]:off[p+1]], in block order.
+type scattered struct {
+	recs []rec
+	off  [partitions + 1]int
+}
+
+func scatter(b *block, base int) *scattered {
+	sc := &scattered{recs: make([]rec, len(b.fp))}
+	var counts [partitions]int
+	for _, fp := range b.fp {
+		counts[fp>>(64-partitionBits)]++
+	}
+	for p := 0; p < partitions; p++ {
+		sc.off[p+1] = sc.off[p] + counts[p]
+	}
+	next := sc.off
+	for i, fp := range b.fp {
+		p := fp >> (64 - partitionBits)
+		sc.recs[next[p]] = rec{fp: fp, user: b.user[i], val: b.val[i], key: packKey(b.win[i], b.typ[i], b.src[i]), ref: uint32(base + i)}
+		next[p]++
+	}
+	return sc
+}
+
 // aggregateBlocks deduplicates by (hour, event_id) and aggregates. Events
-// are split into fixed partitions by fingerprint; each partition dedups on
-// its own (an event_id always lands in the same partition). The partitions'
-// accumulators are then combined in partition order and each key's sketch
-// is built once.
+// are scattered into fixed partitions by fingerprint; each partition dedups
+// on its own (an event_id always lands in the same partition) with a table
+// small enough to stay in cache. The partitions' accumulators are then
+// combined in partition order and each key's sketch is built once.
 func aggregateBlocks(blocks []*block, workers int, st *runState) (agg.Table, int64, error) {
 	if len(st.types.names) > 0xfffff || len(st.sources.names) > 0xfffff {
 		return nil, 0, fmt.Errorf("more than %d distinct event types or sources", 0xfffff)
@@ -441,14 +478,19 @@ func aggregateBlocks(blocks []*block, workers int, st *runState) (agg.Table, int
 		total += len(b.fp)
 		starts[i+1] = total
 	}
+	if total >= 1<<32-1 {
+		return nil, 0, fmt.Errorf("%d events in one run: more than this engine indexes", total)
+	}
+	sc := make([]*scattered, len(blocks))
+	parallel(workers, len(blocks), func(i int) { sc[i] = scatter(blocks[i], starts[i]) })
 	parts := make([]map[uint64]*acc, partitions)
 	dups := make([]int64, partitions)
-	parallel(min(workers, partitions), partitions, func(p int) {
-		parts[p], dups[p] = aggregatePartition(blocks, starts, uint64(p), total/partitions)
+	parallel(workers, partitions, func(p int) {
+		parts[p], dups[p] = aggregatePartition(blocks, starts, sc, p)
 	})
-	combined := parts[0]
-	nd := dups[0]
-	for p := 1; p < partitions; p++ {
+	combined := map[uint64]*acc{}
+	var nd int64
+	for p := 0; p < partitions; p++ {
 		nd += dups[p]
 		for _, k := range slices.Sorted(maps.Keys(parts[p])) {
 			b := parts[p][k]
@@ -508,7 +550,7 @@ type dedupSlot struct {
 }
 
 func newDedupTable(expect int) *dedupTable {
-	size := 1024
+	size := 64
 	for size*3 < expect*4 {
 		size <<= 1
 	}
@@ -537,31 +579,31 @@ func locate(starts []int, g int) (int, int) {
 	return bi, g - starts[bi]
 }
 
-func aggregatePartition(blocks []*block, starts []int, p uint64, expect int) (map[uint64]*acc, int64) {
-	dt := newDedupTable(expect)
+func aggregatePartition(blocks []*block, starts []int, sc []*scattered, p int) (map[uint64]*acc, int64) {
+	n := 0
+	for _, c := range sc {
+		n += c.off[p+1] - c.off[p]
+	}
+	dt := newDedupTable(n)
 	accs := map[uint64]*acc{}
 	var lastKey uint64
 	var last *acc
 	var dups int64
-	for bi, b := range blocks {
-		base := starts[bi]
-		for i, fp := range b.fp {
-			if fp>>62 != p {
-				continue
-			}
-			win := b.win[i]
-			slot := fp & dt.mask
+	for _, c := range sc {
+		for _, r := range c.recs[c.off[p]:c.off[p+1]] {
+			slot := r.fp & dt.mask
 			dup := false
 			for {
 				e := &dt.slots[slot]
 				if e.ref == 0 {
-					*e = dedupSlot{fp: fp, ref: uint32(base + i + 1)}
+					*e = dedupSlot{fp: r.fp, ref: r.ref + 1}
 					dt.used++
 					break
 				}
-				if e.fp == fp {
+				if e.fp == r.fp {
 					ob, oi := locate(starts, int(e.ref-1))
-					if blocks[ob].win[oi] == win && blocks[ob].id(oi) == b.id(i) {
+					nb, ni := locate(starts, int(r.ref))
+					if blocks[ob].win[oi] == blocks[nb].win[ni] && blocks[ob].id(oi) == blocks[nb].id(ni) {
 						dup = true
 						break
 					}
@@ -575,17 +617,16 @@ func aggregatePartition(blocks []*block, starts []int, p uint64, expect int) (ma
 			if dt.used*4 > len(dt.slots)*3 {
 				dt.grow()
 			}
-			k := packKey(win, b.typ[i], b.src[i])
 			a := last
-			if a == nil || k != lastKey {
-				a = accs[k]
+			if a == nil || r.key != lastKey {
+				a = accs[r.key]
 				if a == nil {
 					a = &acc{}
-					accs[k] = a
+					accs[r.key] = a
 				}
-				lastKey, last = k, a
+				lastKey, last = r.key, a
 			}
-			a.add(b.user[i], b.val[i])
+			a.add(r.user, r.val)
 		}
 	}
 	return accs, dups
