@@ -253,3 +253,55 @@ func TestLateData(t *testing.T) {
 		}
 	}
 }
+
+// The merge follows the watermark: after the batch moves on an hour, the
+// next merge takes that hour from the batch and drops its speed rows; with
+// no batch view yet, everything comes from the speed layer.
+func TestMergeFollowsWatermark(t *testing.T) {
+	ctx := context.Background()
+	d := genEvents(7, 3000, dataStart, dataEnd, 0.1)
+	raw, out := newLocal(t), newLocal(t)
+	writeRaw(t, raw, d.events, nil, "fh")
+	writeSpeed(t, out, d.events)
+	m := &batch.Merger{Batch: out, Speed: out, Out: out, Now: fixedNow(runAt)}
+
+	// No batch view: all speed.
+	if _, err := m.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range readView(t, out, "merged/", agg.Hour) {
+		if r.Layer != views.LayerSpeed {
+			t.Fatalf("without a batch view, hour %v has layer %q", r.Key(), r.Layer)
+		}
+	}
+	checkRows(t, "speed-only merged hours", readView(t, out, "merged/", agg.Hour), expected(d.events, agg.Hour, nil))
+
+	for _, at := range []time.Time{runAt.Add(-2 * time.Hour), runAt} {
+		b := &batch.Builder{Raw: raw, Out: out, Now: fixedNow(at), Lateness: batch.DefaultLateness}
+		sum, err := b.Run(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.Now = fixedNow(at)
+		if _, err := m.Run(ctx); err != nil {
+			t.Fatal(err)
+		}
+		hours := readView(t, out, "merged/", agg.Hour)
+		checkRows(t, "merged hours at "+at.Format(time.Kitchen), hours, expected(d.events, agg.Hour, nil))
+		checkRows(t, "merged days at "+at.Format(time.Kitchen), readView(t, out, "merged/", agg.Day), expected(d.events, agg.Day, nil))
+		// A row's watermark is the one in force when its day was last
+		// written (days wholly before it are not rewritten), so it never
+		// exceeds the current one, and the row's layer agrees with it.
+		wmDay := sum.Watermark.Truncate(24 * time.Hour)
+		for _, r := range hours {
+			want := views.LayerBatch
+			if !r.WindowStart.Before(r.Watermark) {
+				want = views.LayerSpeed
+			}
+			if r.Layer != want || r.Watermark.After(sum.Watermark) ||
+				(!r.WindowStart.Before(wmDay) && !r.Watermark.Equal(sum.Watermark)) {
+				t.Fatalf("at %s: hour %v layer %q watermark %s, current watermark %s", at, r.Key(), r.Layer, r.Watermark, sum.Watermark)
+			}
+		}
+	}
+}

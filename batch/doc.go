@@ -25,8 +25,11 @@
 // rows for windows before the batch watermark, speed rows (merged by key,
 // deduplicated by fingerprint) from it on. The day holding the watermark
 // combines batch hours before it and speed hours after it into one row.
-// Only the days that can have changed are rewritten, and only speed
-// partitions from the watermark on are listed and read.
+// Only the days that can have changed are rewritten (days whose batch
+// objects changed, and days from the older of the previous and the current
+// watermark on), and only speed partitions from the watermark on are listed
+// and read. A row's watermark column is the watermark in force when its day
+// was last written, never later than the current one.
 //
 // The package is not the speed layer (streaming/) and does not define the
 // view schemas (glue/, internal/views).
