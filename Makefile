@@ -98,3 +98,8 @@ cdk-check: cdk-deps
 # cdk-nag tests and the deploy smoke test against moto on localhost:4566.
 test-infra: deps moto cdk-check
 	./scripts/gotest.sh ./infra
+
+# Batch view benchmark against DuckDB (own module under bench/: cgo, not in the main build).
+# Writes a 5M-event Parquet and NDJSON file once under bench/out/ (gitignored).
+bench-batch:
+	cd bench/batchview && $(GO) test -run '^$$' -bench BatchView -benchtime 3x
