@@ -130,25 +130,19 @@ func (b *Builder) Run(ctx context.Context) (*Summary, error) {
 	}
 
 	sum := &Summary{Run: start.UTC().Format("20060102T150405Z"), Bad: map[string]int64{}, Skipped: skipped}
-	var sources []Source
-	var total int64
-	for _, k := range slices.Sorted(maps.Keys(rebuild)) {
+	var total, nobj int64
+	byDay := map[string][]string{}
+	for k := range rebuild {
 		for _, o := range byHour[k] {
-			key := o.Key
-			sources = append(sources, Source{Name: storage.Join(b.Raw.Location(), key), Size: o.Size, Hour: o.Hour,
-				Fetch: func(ctx context.Context) ([]byte, error) { return storage.ReadAll(ctx, b.Raw, key) }})
 			total += o.Size
+			nobj++
 		}
+		byDay[k[:10]] = append(byDay[k[:10]], k)
 	}
 	if b.Progress != nil {
-		b.Progress.begin(int64(len(sources)), total)
+		b.Progress.begin(nobj, total)
 	}
-	res, err := Aggregate(ctx, sources, Options{Workers: b.Workers, Progress: b.Progress})
-	if err != nil {
-		return nil, fmt.Errorf("building batch hours: %w", err)
-	}
-	sum.Objects, sum.Bytes, sum.Rows, sum.Valid, sum.Duplicates = len(sources), res.Bytes, res.Rows, res.Valid, res.Duplicates
-	maps.Copy(sum.Bad, res.Bad)
+	sum.Objects = int(nobj)
 
 	meta := BatchMeta{Watermark: wm, Lateness: lateness.String(), Hours: map[string]HourRecord{}, Days: map[string]DayRecord{}}
 	if old.Watermark.After(wm) {
@@ -160,26 +154,44 @@ func (b *Builder) Run(ctx context.Context) (*Summary, error) {
 			meta.Hours[k] = rec
 		}
 	}
-	// Per-hour records of what was rebuilt.
-	events := map[string]int64{}
-	for k, a := range res.Hours {
-		events[k.WindowStart.Format(hourKeyLayout)] += a.Events
-	}
-	for k := range rebuild {
-		if os := byHour[k]; len(os) > 0 {
-			meta.Hours[k] = HourRecord{Objects: len(os), Digest: inputDigest(os), Events: events[k]}
+	// Day by day, hour by hour: memory holds one hour's events at a time,
+	// and a day's objects are written once its hours are built.
+	for _, dt := range slices.Sorted(maps.Keys(byDay)) {
+		built := agg.Table{}
+		for _, k := range slices.Sorted(slices.Values(byDay[dt])) {
+			var sources []Source
+			for _, o := range byHour[k] {
+				key := o.Key
+				sources = append(sources, Source{Name: storage.Join(b.Raw.Location(), key), Size: o.Size, Hour: o.Hour,
+					Fetch: func(ctx context.Context) ([]byte, error) { return storage.ReadAll(ctx, b.Raw, key) }})
+			}
+			res, err := Aggregate(ctx, sources, Options{Workers: b.Workers, Progress: b.Progress})
+			if err != nil {
+				return nil, fmt.Errorf("building batch hour %s: %w", k, err)
+			}
+			sum.Bytes += res.Bytes
+			sum.Rows += res.Rows
+			sum.Valid += res.Valid
+			sum.Duplicates += res.Duplicates
+			for r, n := range res.Bad {
+				sum.Bad[r] += n
+			}
+			var events int64
+			for key, a := range res.Hours {
+				built[key] = a
+				events += a.Events
+			}
+			if os := byHour[k]; len(os) > 0 {
+				rec := HourRecord{Objects: len(os), Digest: inputDigest(os), Events: events}
+				if len(res.Bad) > 0 {
+					rec.Bad = res.Bad
+				}
+				meta.Hours[k] = rec
+			}
+			h, _ := time.Parse(hourKeyLayout, k)
+			sum.Hours = append(sum.Hours, h)
 		}
-	}
-	days := map[string]bool{}
-	for k := range rebuild {
-		days[k[:10]] = true
-		h, _ := time.Parse(hourKeyLayout, k)
-		sum.Hours = append(sum.Hours, h)
-	}
-	sort.Slice(sum.Hours, func(i, j int) bool { return sum.Hours[i].Before(sum.Hours[j]) })
-
-	for _, dt := range slices.Sorted(maps.Keys(days)) {
-		rec, err := b.publishDay(ctx, dt, old, rebuild, res.Hours)
+		rec, err := b.publishDay(ctx, dt, old, rebuild, built)
 		if err != nil {
 			return nil, err
 		}

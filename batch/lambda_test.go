@@ -2,6 +2,7 @@ package batch_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,5 +62,24 @@ func TestHandlers(t *testing.T) {
 	}
 	if !msum.Watermark.Equal(sum.Watermark) || msum.HourRows == 0 {
 		t.Errorf("merge handler: %+v", msum)
+	}
+}
+
+// A long run reports progress: objects, rows, MB/s and an ETA.
+func TestProgress(t *testing.T) {
+	d := genEvents(13, 300, dataStart, dataEnd, 0)
+	raw, out := newLocal(t), newLocal(t)
+	writeRaw(t, raw, d.events, nil, "fh")
+	var buf strings.Builder
+	tick := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	clock := func() time.Time { tick = tick.Add(2 * time.Second); return tick }
+	b := &batch.Builder{Raw: raw, Out: out, Now: fixedNow(runAt), Progress: batch.NewProgress(&buf, clock)}
+	if _, err := b.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	last := lines[len(lines)-1]
+	if len(lines) < 2 || !strings.Contains(last, "objects ") || !strings.Contains(last, "MB/s, ETA") {
+		t.Fatalf("progress output:\n%s", buf.String())
 	}
 }
