@@ -14,6 +14,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/apache/arrow/go/v17/parquet"
 	"github.com/axiomhq/hyperloglog"
 
 	"github.com/lambdastack/lambdastack/internal/agg"
@@ -89,9 +90,9 @@ type block struct {
 	// blocks keep the parsed strings, Parquet blocks the Arrow columns
 	// they came from (no copy) and each event's row in them.
 	idStr      []string
-	idBytes    [][]byte
-	idCols     []strColumn
-	idColStart []int // index of the first event of each column
+	idCols     []strColumn           // pqarrow's event_id columns
+	idArrs     [][]parquet.ByteArray // or the direct reader's
+	idColStart []int                 // index of the first event of each column
 	idRow      []uint32
 	rows       int64
 	bad        map[string]int64
@@ -121,10 +122,10 @@ func (b *block) id(i int) string {
 	if b.idStr != nil {
 		return b.idStr[i]
 	}
-	if b.idBytes != nil {
-		return bytesString(b.idBytes[i])
-	}
 	c := sort.Search(len(b.idColStart), func(j int) bool { return b.idColStart[j] > i }) - 1
+	if b.idArrs != nil {
+		return bytesString(b.idArrs[c][b.idRow[i]])
+	}
 	v := b.idCols[c].value(int(b.idRow[i]))
 	return unsafe.String(unsafe.SliceData(v), len(v))
 }

@@ -254,7 +254,9 @@ func readRowGroupDirect(st *runState, pf *file.Reader, l directLayout, rg int, s
 
 	b.rows += n
 	b.grow(int(n))
-	b.idBytes = slices.Grow(b.idBytes, int(n))
+	b.idRow = slices.Grow(b.idRow, int(n))
+	b.idArrs = append(b.idArrs, ids)
+	b.idColStart = append(b.idColStart, len(b.fp))
 	typeIDs := &localInterner{shared: st.types, cache: map[string]uint32{}}
 	srcIDs := &localInterner{shared: st.sources, cache: map[string]uint32{}}
 	unknown := st.sources.id(event.DefaultSource)
@@ -332,7 +334,7 @@ func readRowGroupDirect(st *runState, pf *file.Reader, l directLayout, rg int, s
 			}
 		}
 		b.add(agg.Fingerprint(bytesString(id)), agg.UserHash(bytesString(uv)), v, win, typ, src)
-		b.idBytes = append(b.idBytes, id)
+		b.idRow = append(b.idRow, uint32(i))
 	}
 	return nil
 }
