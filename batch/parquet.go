@@ -47,7 +47,12 @@ func parquetUnits(data []byte, s Source) ([]unit, error) {
 			if !direct {
 				return readRowGroup(ctx, st, data, md, rg, s, b)
 			}
-			pf, err := file.NewParquetReader(bytes.NewReader(data), file.WithMetadata(md))
+			// Buffered streams read column chunks through one reused
+			// buffer instead of a new copy of each chunk.
+			props := parquet.NewReaderProperties(memory.DefaultAllocator)
+			props.BufferedStreamEnabled = true
+			props.BufferSize = 1 << 20
+			pf, err := file.NewParquetReader(bytes.NewReader(data), file.WithMetadata(md), file.WithReadProps(props))
 			if err != nil {
 				return fmt.Errorf("opening Parquet %s: %w", s.Name, err)
 			}

@@ -3,6 +3,7 @@ package batch
 import (
 	"fmt"
 	"slices"
+	"sync"
 	"unsafe"
 
 	"github.com/apache/arrow/go/v17/parquet"
@@ -72,8 +73,9 @@ func planDirect(md *metadata.FileMetaData) (directLayout, bool) {
 	return l, true
 }
 
-// byteArrays reads a BYTE_ARRAY column of n rows; null rows are nil.
-func byteArrays(rgr *file.RowGroupReader, idx int, n int64) ([]parquet.ByteArray, error) {
+// byteArrays reads a BYTE_ARRAY column of n rows into dst (reallocated
+// when nil or short); null rows are nil.
+func byteArrays(rgr *file.RowGroupReader, idx int, n int64, dst []parquet.ByteArray, scratch *[]int16) ([]parquet.ByteArray, error) {
 	cr, err := rgr.Column(idx)
 	if err != nil {
 		return nil, err
@@ -82,11 +84,18 @@ func byteArrays(rgr *file.RowGroupReader, idx int, n int64) ([]parquet.ByteArray
 	if !ok {
 		return nil, fmt.Errorf("column %d is not BYTE_ARRAY", idx)
 	}
-	vals := make([]parquet.ByteArray, n)
+	vals := dst
+	if int64(cap(vals)) < n {
+		vals = make([]parquet.ByteArray, n)
+	}
+	vals = vals[:n]
 	nullable := cr.Descriptor().MaxDefinitionLevel() > 0
 	var defs []int16
 	if nullable {
-		defs = make([]int16, n)
+		if int64(cap(*scratch)) < n {
+			*scratch = make([]int16, n)
+		}
+		defs = (*scratch)[:n]
 	}
 	var lvls int64
 	read := 0
@@ -219,30 +228,44 @@ func spread[T any](vals []T, defs []int16) []bool {
 func bytesString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 // readRowGroupDirect is readRowGroup through the column readers.
+// directScratch holds the column buffers a row group needs only while it
+// is read (event_ids are kept by the block, so they get fresh memory).
+type directScratch struct {
+	types, users, srcs []parquet.ByteArray
+	defs               []int16
+}
+
+var scratchPool = sync.Pool{New: func() any { return &directScratch{} }}
+
 func readRowGroupDirect(st *runState, pf *file.Reader, l directLayout, rg int, s Source, b *block) error {
 	rgr := pf.RowGroup(rg)
 	n := rgr.NumRows()
-	ids, err := byteArrays(rgr, l.id, n)
+	sc := scratchPool.Get().(*directScratch)
+	defer scratchPool.Put(sc)
+	ids, err := byteArrays(rgr, l.id, n, nil, &sc.defs)
 	if err != nil {
 		return fmt.Errorf("reading event_id: %w", err)
 	}
-	types, err := byteArrays(rgr, l.typ, n)
+	types, err := byteArrays(rgr, l.typ, n, sc.types, &sc.defs)
 	if err != nil {
 		return fmt.Errorf("reading event_type: %w", err)
 	}
-	users, err := byteArrays(rgr, l.user, n)
+	sc.types = types
+	users, err := byteArrays(rgr, l.user, n, sc.users, &sc.defs)
 	if err != nil {
 		return fmt.Errorf("reading user_id: %w", err)
 	}
+	sc.users = users
 	times, timeOK, err := int64s(rgr, l.time, n)
 	if err != nil {
 		return fmt.Errorf("reading event_time: %w", err)
 	}
 	var srcs []parquet.ByteArray
 	if l.src >= 0 {
-		if srcs, err = byteArrays(rgr, l.src, n); err != nil {
+		if srcs, err = byteArrays(rgr, l.src, n, sc.srcs, &sc.defs); err != nil {
 			return fmt.Errorf("reading source: %w", err)
 		}
+		sc.srcs = srcs
 	}
 	var vals []float64
 	var valOK []bool
