@@ -12,6 +12,9 @@
 //
 //	speed/dt=YYYY-MM-DD/hour=HH/<shard>-<first sequence>-<last sequence>.parquet
 //
+// A record is validated against its Kinesis arrival time (future_time), not
+// the clock, so a retried batch gets the same verdicts.
+//
 // The key and the bytes depend only on the records of the batch, so a
 // retried batch overwrites its own objects instead of adding to them. A
 // batch that the event source mapping splits or resumes elsewhere gets other
