@@ -13,9 +13,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/kinesis"
-
+	"github.com/lambdastack/lambdastack/internal/awscfg"
 	"github.com/lambdastack/lambdastack/internal/event"
 	"github.com/lambdastack/lambdastack/streaming"
 )
@@ -54,11 +52,11 @@ configuration (AWS_ENDPOINT_URL for LocalStack, moto or kinesalite).
 					return err
 				}
 				defer closeIn()
-				cfg, err := config.LoadDefaultConfig(ctx)
+				cfg, err := awscfg.Load(ctx, awscfg.Options{})
 				if err != nil {
-					return fmt.Errorf("loading AWS configuration: %w", err)
+					return err
 				}
-				client := kinesis.NewFromConfig(cfg)
+				client := cfg.Kinesis()
 				sink := &kinesisStream{KinesisSink: streaming.KinesisSink{API: client, Stream: o.stream},
 					src: &streaming.KinesisSource{API: client, Stream: o.stream}}
 				var progress io.Writer

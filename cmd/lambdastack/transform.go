@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -14,8 +16,9 @@ func init() {
 	register(&command{
 		name:    "transform",
 		summary: "run the Firehose transform on a Firehose event (like sam local invoke)",
-		usage: `Reads a Firehose processing event (JSON, as Firehose sends it to the transform Lambda),
-runs the same handler the Lambda runs, and prints the response JSON: every recordId once,
+		usage: `Reads Firehose processing events (JSON, as Firehose sends them to the transform Lambda;
+several may follow one another, as generate --format firehose writes them), runs the same
+handler the Lambda runs on each, and prints one response JSON per line: every recordId once,
 valid events Ok with partition keys route=events/dt/hour, rejected ones Ok as an error
 envelope routed to errors/<reason>/, undecodable ones ProcessingFailed. Needs nothing else.
 
@@ -35,15 +38,26 @@ envelope routed to errors/<reason>/, undecodable ones ProcessingFailed. Needs no
 					defer f.Close()
 					in = f
 				}
-				payload, err := io.ReadAll(in)
-				if err != nil {
-					return fmt.Errorf("reading the event %s: %w", *file, err)
+				h := &transform.Handler{ReuseResponse: true}
+				dec := json.NewDecoder(bufio.NewReaderSize(in, 1<<20))
+				w := bufio.NewWriterSize(env.stdout, 1<<20)
+				for n := 1; ; n++ {
+					var payload json.RawMessage
+					if err := dec.Decode(&payload); err == io.EOF {
+						break
+					} else if err != nil {
+						return fmt.Errorf("reading event %d of %s: %w", n, *file, err)
+					}
+					out, err := h.Invoke(ctx, payload)
+					if err != nil {
+						return fmt.Errorf("event %d: %w", n, err)
+					}
+					w.Write(out)
+					if err := w.WriteByte('\n'); err != nil {
+						return fmt.Errorf("writing the response: %w", err)
+					}
 				}
-				out, err := (&transform.Handler{}).Invoke(ctx, payload)
-				if err != nil {
-					return err
-				}
-				if _, err := env.stdout.Write(append(out, '\n')); err != nil {
+				if err := w.Flush(); err != nil {
 					return fmt.Errorf("writing the response: %w", err)
 				}
 				return nil

@@ -79,3 +79,43 @@ func FuzzValidate(f *testing.F) {
 		}
 	})
 }
+
+// FuzzAppendEnriched checks that the one-scan path agrees with Validate and
+// AppendJSON on every input: the same bytes for an accepted event, the same
+// rejection otherwise.
+func FuzzAppendEnriched(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "golden", "*.json"))
+	for _, p := range files {
+		if data, err := os.ReadFile(p); err == nil {
+			f.Add(data)
+		}
+	}
+	for _, s := range []string{good, "{}", `{"event_id":"e","event_type":"a","event_time":1767225600000,"user_id":"u","value":-0,"attributes":{}}`,
+		`{"event_id":"e","event_type":"a","event_time":"2026-11-22T10:00:00+14:00","user_id":"u","attributes":{"b":"1","a":"2","c":"3"}}`,
+		`{"event_id":"e","event_type":"a","event_time":"0000-01-01T00:00:00+01:00","user_id":"u","session_id":"","source":""}`,
+		`{"event_id":"e","event_type":"a","event_time":"2026-11-22T10:00:00Z","user_id":"u","attributes":{"a":"1","a":"2"}}`,
+		`{"event_id":"e","event_type":"a","event_time":"2026-11-22T10:00:00.123456789Z","user_id":"u","value":1e300,"x":[1,{"y":null}]}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		got, rej := event.AppendEnriched([]byte("prefix"), data, received)
+		e, want := event.Validate(data, received)
+		if (rej == nil) != (want == nil) {
+			t.Fatalf("AppendEnriched rejection %v, Validate %v", rej, want)
+		}
+		if want != nil {
+			if *rej != *want || string(got) != "prefix" {
+				t.Fatalf("rejections differ: %v vs %v (dst %q)", rej, want, got)
+			}
+			return
+		}
+		line := e.AppendJSON([]byte("prefix"))
+		if string(got) != string(line) {
+			t.Fatalf("lines differ:\n got %s\nwant %s", got, line)
+		}
+		dt, hour, ok := event.LinePartition(got)
+		if !ok || string(dt) != e.Dt() || string(hour) != e.Hour() {
+			t.Fatalf("LinePartition(%s) = %s %s %v", got, dt, hour, ok)
+		}
+	})
+}

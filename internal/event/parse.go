@@ -29,6 +29,9 @@ func (s *scanner) fail(format string, a ...any) {
 }
 
 func (s *scanner) skipSpace() {
+	if s.pos < len(s.data) && s.data[s.pos] > ' ' {
+		return
+	}
 	for s.pos < len(s.data) {
 		switch s.data[s.pos] {
 		case ' ', '\t', '\n', '\r':

@@ -12,5 +12,7 @@ import (
 func main() {
 	// The handler reads the raw payload itself (lambda.Handler), so the
 	// runtime does no reflection-based JSON work.
-	lambda.Start(&transform.Handler{})
+	// The runtime sends each response before it invokes again, so the
+	// response buffer can be reused.
+	lambda.Start(&transform.Handler{ReuseResponse: true})
 }

@@ -2,9 +2,10 @@ package transform
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
+	"slices"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -18,7 +19,10 @@ import (
 // (recordId only), so the limit holds whenever the payload itself is under
 // it.
 func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
-	recs, err := parseEvent(payload)
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
+	recs, err := parseEvent(payload, sc.recs[:0])
+	sc.recs = recs[:0]
 	if err != nil {
 		return nil, err
 	}
@@ -26,7 +30,8 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	if limit <= 0 {
 		limit = DefaultMaxResponseBytes
 	}
-	ids := make([][]byte, len(recs))
+	ids := slices.Grow(sc.ids[:0], len(recs))[:len(recs)]
+	defer func() { clear(ids); sc.ids = ids[:0] }()
 	reserve := len(`{"records":[]}`)
 	for i := range recs {
 		if ids[i], err = recs[i].idJSON(payload); err != nil {
@@ -35,9 +40,19 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		reserve += failedSize(ids[i])
 	}
 	now := h.now()
-	out := make([]byte, 0, len(payload)+len(payload)/4+1024)
+	var out []byte
+	if h.ReuseResponse {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		out = h.resp[:0]
+		defer func() { h.resp = out[:0] }()
+	}
+	if want := min(len(payload)+len(payload)/4+1024, limit); cap(out) < want {
+		out = make([]byte, 0, want)
+	}
 	out = append(out, `{"records":[`...)
-	var decoded, text []byte
+	decoded, text := sc.decoded[:0], sc.text[:0]
+	defer func() { sc.decoded, sc.text = decoded[:0], text[:0] }()
 	for i := range recs {
 		if i%1024 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -55,13 +70,13 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 			received = time.UnixMilli(r.arrivalMs)
 		}
 		res := resultFailed
-		var keys Keys
+		var k keys
 		if data, ok := r.decode(payload, decoded[:0]); ok {
 			decoded = data
-			text, res, keys = h.record(text[:0], data, received)
+			text, res, k = h.record(text[:0], data, received)
 		}
 		if res == resultOk {
-			out = appendOk(out, ids[i], text, keys)
+			out = appendOk(out, ids[i], text, &k)
 			if len(out)+reserve+2 > limit {
 				out = out[:mark]
 				res = resultFailed
@@ -74,6 +89,15 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	return append(out, ']', '}'), nil
 }
 
+// scratch holds the buffers one Invoke needs, reused across invocations.
+type scratch struct {
+	recs          []inRecord
+	ids           [][]byte
+	decoded, text []byte
+}
+
+var scratchPool = sync.Pool{New: func() any { return &scratch{} }}
+
 func failedSize(id []byte) int {
 	return len(`{"recordId":,"result":"ProcessingFailed"}`) + len(id) + 1
 }
@@ -84,17 +108,17 @@ func appendFailed(out, id []byte) []byte {
 	return append(out, `,"result":"ProcessingFailed"}`...)
 }
 
-func appendOk(out, id, text []byte, k Keys) []byte {
+func appendOk(out, id, text []byte, k *keys) []byte {
 	out = append(out, `{"recordId":`...)
 	out = append(out, id...)
 	out = append(out, `,"result":"Ok","data":"`...)
-	out = base64.StdEncoding.AppendEncode(out, text)
+	out = appendBase64(out, text)
 	out = append(out, `","metadata":{"partitionKeys":{"route":"`...)
-	out = append(out, k.Route...) // reason codes and "events": nothing to escape
+	out = append(out, k.route...) // reason codes and "events": nothing to escape
 	out = append(out, `","dt":"`...)
-	out = append(out, k.Dt...)
+	out = append(out, k.dt[:k.dtLen]...)
 	out = append(out, `","hour":"`...)
-	out = append(out, k.Hour...)
+	out = append(out, k.hour[:]...)
 	return append(out, `"}}}`...)
 }
 
@@ -118,6 +142,11 @@ func (r *inRecord) idJSON(p []byte) ([]byte, error) {
 		return nil, eventError("a record has no recordId")
 	}
 	raw := p[r.id.start-1 : r.id.end+1]
+	for _, c := range raw {
+		if c < 0x20 {
+			return nil, eventError("recordId %q has a control character", raw)
+		}
+	}
 	if !r.id.escaped {
 		return raw, nil
 	}
@@ -141,20 +170,19 @@ func (r *inRecord) decode(p, dst []byte) ([]byte, bool) {
 		}
 		src = []byte(s)
 	}
-	out, err := base64.StdEncoding.AppendDecode(dst, src)
-	return out, err == nil
+	return appendBase64Decode(dst, src)
 }
 
 // parseEvent finds the records of a Firehose event. Fields other than
 // records, recordId, data and approximateArrivalTimestamp are checked for
 // syntax and skipped.
-func parseEvent(p []byte) ([]inRecord, error) {
+func parseEvent(p []byte, recs []inRecord) ([]inRecord, error) {
 	s := &scan{p: p}
 	if !s.expect('{') {
 		return nil, s.error()
 	}
 	// A 300-byte event takes about 600 bytes of payload.
-	recs := make([]inRecord, 0, len(p)/600+1)
+	recs = slices.Grow(recs, len(p)/600+1)
 	sawRecords := false
 	for s.more('}') {
 		key, ok := s.key()
@@ -196,7 +224,7 @@ func parseEvent(p []byte) ([]inRecord, error) {
 						ok = s.literal("null")
 						break
 					}
-					r.data, ok = s.str()
+					r.data, ok = s.longStr()
 					r.hasData = ok
 				case "approximateArrivalTimestamp":
 					var num []byte

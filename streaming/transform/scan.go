@@ -1,6 +1,9 @@
 package transform
 
-import "encoding/json"
+import (
+	"bytes"
+	"encoding/json"
+)
 
 // scan is a small JSON reader for the Firehose event: it finds spans and
 // checks syntax, and decodes nothing it does not have to.
@@ -27,6 +30,9 @@ func (s *scan) fail(msg string) bool {
 }
 
 func (s *scan) ws() {
+	if s.i < len(s.p) && s.p[s.i] > ' ' {
+		return
+	}
 	for s.i < len(s.p) {
 		switch s.p[s.i] {
 		case ' ', '\t', '\n', '\r':
@@ -77,30 +83,49 @@ func (s *scan) more(end byte) bool {
 	return true
 }
 
-// str reads a string and returns the span of its content.
+// str reads a string and returns the span of its content. Control bytes
+// are not looked for here: strings that are copied to the response
+// (recordId) are checked by the caller, and the rest are only skipped.
 func (s *scan) str() (span, bool) {
+	return s.longStr()
+}
+
+// strStop marks the bytes str stops at: quote, backslash, control bytes.
+var strStop = func() (t [256]bool) {
+	for c := range 0x20 {
+		t[c] = true
+	}
+	t['"'], t['\\'] = true, true
+	return t
+}()
+
+// longStr reads a long string that rarely has escapes (base64 data) with
+// vectorized searches. Control characters are not checked here: they make
+// the base64 invalid and the record ProcessingFailed.
+func (s *scan) longStr() (span, bool) {
 	if s.peek() != '"' {
 		return span{}, s.fail("want a string")
 	}
 	s.i++
 	sp := span{start: s.i}
-	for s.i < len(s.p) {
-		c := s.p[s.i]
-		switch {
-		case c == '"':
-			sp.end = s.i
-			s.i++
-			return sp, true
-		case c == '\\':
-			sp.escaped = true
-			s.i += 2
-			continue
-		case c < 0x20:
-			return span{}, s.fail("control character in string")
+	for {
+		j := bytes.IndexByte(s.p[s.i:], '"')
+		if j < 0 {
+			return span{}, s.fail("unterminated string")
 		}
-		s.i++
+		q := s.i + j
+		// The quote is escaped when an odd number of backslashes precede it.
+		n := 0
+		for k := q - 1; k >= sp.start && s.p[k] == '\\'; k-- {
+			n++
+		}
+		s.i = q + 1
+		if n%2 == 0 {
+			sp.end = q
+			sp.escaped = bytes.IndexByte(s.p[sp.start:q], '\\') >= 0
+			return sp, true
+		}
 	}
-	return span{}, s.fail("unterminated string")
 }
 
 // key reads an object key and the colon after it.
@@ -121,28 +146,55 @@ func (s *scan) key() (string, bool) {
 		}
 		return v, true
 	}
-	switch string(k) { // constant strings: no allocation
-	case "records", "recordId", "data", "approximateArrivalTimestamp":
-		return string(k), true
+	switch string(k) { // compared in place, and constants returned: no allocation
+	case "records":
+		return "records", true
+	case "recordId":
+		return "recordId", true
+	case "data":
+		return "data", true
+	case "approximateArrivalTimestamp":
+		return "approximateArrivalTimestamp", true
 	}
 	return "", true
 }
 
 func (s *scan) number() ([]byte, bool) {
 	s.ws()
-	start := s.i
-	for s.i < len(s.p) {
-		c := s.p[s.i]
-		if (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E' {
-			s.i++
-			continue
+	p, start := s.p, s.i
+	i := start
+	digits := func() bool {
+		j := i
+		for i < len(p) && p[i] >= '0' && p[i] <= '9' {
+			i++
 		}
-		break
+		return i > j
 	}
-	if s.i == start || !json.Valid(s.p[start:s.i]) {
+	if i < len(p) && p[i] == '-' {
+		i++
+	}
+	if i < len(p) && p[i] == '0' {
+		i++
+	} else if !digits() {
 		return nil, s.fail("want a number")
 	}
-	return s.p[start:s.i], true
+	if i < len(p) && p[i] == '.' {
+		i++
+		if !digits() {
+			return nil, s.fail("want a number")
+		}
+	}
+	if i < len(p) && (p[i] == 'e' || p[i] == 'E') {
+		i++
+		if i < len(p) && (p[i] == '+' || p[i] == '-') {
+			i++
+		}
+		if !digits() {
+			return nil, s.fail("want a number")
+		}
+	}
+	s.i = i
+	return p[start:i], true
 }
 
 func (s *scan) literal(w string) bool {

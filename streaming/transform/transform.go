@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -32,6 +33,15 @@ type Handler struct {
 	// DefaultMaxResponseBytes). Records that do not fit are returned
 	// ProcessingFailed, which Firehose keeps as they were.
 	MaxResponseBytes int
+	// ReuseResponse lets Invoke write each response into the buffer of
+	// the previous one, sparing a large allocation per invocation. The
+	// bytes Invoke returns are then valid only until it is called again,
+	// which suits the Lambda runtime (it sends the response before the
+	// next invocation); calls are serialized.
+	ReuseResponse bool
+
+	mu   sync.Mutex
+	resp []byte
 }
 
 // Keys are the partition keys of one transformed record.
@@ -39,6 +49,18 @@ type Keys struct {
 	Route string // "events" or "errors/<reason>"
 	Dt    string // YYYY-MM-DD
 	Hour  string // 00..23
+}
+
+// keys is Keys without allocations, for the hot path.
+type keys struct {
+	route string
+	dt    [16]byte
+	dtLen int
+	hour  [2]byte
+}
+
+func (k *keys) public() Keys {
+	return Keys{Route: k.route, Dt: string(k.dt[:k.dtLen]), Hour: string(k.hour[:])}
 }
 
 // result is the outcome of one record.
@@ -72,7 +94,8 @@ func (h *Handler) Handle(ctx context.Context, ev events.KinesisFirehoseEvent) (e
 		if res == resultOk {
 			rr.Result = events.KinesisFirehoseTransformedStateOk
 			rr.Data = append([]byte(nil), out...)
-			rr.Metadata.PartitionKeys = map[string]string{"route": keys.Route, "dt": keys.Dt, "hour": keys.Hour}
+			k := keys.public()
+			rr.Metadata.PartitionKeys = map[string]string{"route": k.Route, "dt": k.Dt, "hour": k.Hour}
 		} else {
 			rr.Result = events.KinesisFirehoseTransformedStateProcessingFailed
 		}
@@ -83,39 +106,68 @@ func (h *Handler) Handle(ctx context.Context, ev events.KinesisFirehoseEvent) (e
 }
 
 // record transforms one record's data, appending the output to dst.
-func (h *Handler) record(dst, data []byte, received time.Time) ([]byte, result, Keys) {
+func (h *Handler) record(dst, data []byte, received time.Time) ([]byte, result, keys) {
 	if streaming.IsAggregated(data) {
 		users, _, err := streaming.Deaggregate(data)
 		if err != nil || len(users) == 0 {
-			return dst, resultFailed, Keys{}
+			return dst, resultFailed, keys{}
 		}
 		// One recordId, one set of partition keys: the user records go
 		// where the first one goes (see the package doc on KPL).
-		var keys Keys
+		var first keys
 		for i, u := range users {
-			var k Keys
+			var k keys
 			dst, k = one(dst, u.Data, received)
 			if i == 0 {
-				keys = k
+				first = k
 			}
 		}
-		return dst, resultOk, keys
+		return dst, resultOk, first
 	}
-	dst, keys := one(dst, data, received)
-	return dst, resultOk, keys
+	dst, k := one(dst, data, received)
+	return dst, resultOk, k
 }
 
 // one validates one event and appends its enriched line or its error
 // envelope, newline-terminated.
-func one(dst, data []byte, received time.Time) ([]byte, Keys) {
-	e, rej := event.Validate(data, received)
+func one(dst, data []byte, received time.Time) ([]byte, keys) {
+	var k keys
+	start := len(dst)
+	dst, rej := event.AppendEnriched(dst, data, received)
 	if rej == nil {
-		dst = e.AppendJSON(dst)
-		return append(dst, '\n'), Keys{Route: RouteEvents, Dt: e.Dt(), Hour: e.Hour()}
+		dt, hour, ok := event.LinePartition(dst[start:])
+		if ok && len(dt) <= len(k.dt) && len(hour) == 2 {
+			k.route, k.dtLen = RouteEvents, copy(k.dt[:], dt)
+			copy(k.hour[:], hour)
+			return append(dst, '\n'), k
+		}
+		// Not reachable for lines AppendEnriched writes; keep the record
+		// anyway, as a rejection.
+		dst = dst[:start]
+		rej = &event.Rejection{Reason: event.ReasonBadValue, Field: "event_time", Detail: "no dt and hour partition for this time"}
 	}
 	r := received.UTC()
 	dst = AppendEnvelope(dst, rej, data, r)
-	return append(dst, '\n'), Keys{Route: RouteErrorsPrefix + string(rej.Reason), Dt: r.Format("2006-01-02"), Hour: r.Format("15")}
+	k.route = routeFor(rej.Reason)
+	k.dtLen = len(r.AppendFormat(k.dt[:0], "2006-01-02"))
+	copy(k.hour[:], r.AppendFormat(nil, "15"))
+	return append(dst, '\n'), k
+}
+
+// errorRoutes holds "errors/<reason>" per reason, built once.
+var errorRoutes = func() map[event.Reason]string {
+	m := map[event.Reason]string{}
+	for _, r := range event.Reasons() {
+		m[r] = RouteErrorsPrefix + string(r)
+	}
+	return m
+}()
+
+func routeFor(r event.Reason) string {
+	if s, ok := errorRoutes[r]; ok {
+		return s
+	}
+	return RouteErrorsPrefix + string(r)
 }
 
 // Envelope is the JSON object a rejected record is kept as.

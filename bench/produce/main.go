@@ -1,0 +1,124 @@
+// Command produce measures the Kinesis producer against an emulator
+// (kinesalite on loopback, see bench/produce.sh): it generates events, puts
+// them on a one-shard stream with and without KPL aggregation, reads the
+// stream back to check every event arrived, and prints one JSON line per
+// run.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	"encoding/json"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+
+	"github.com/lambdastack/lambdastack/internal/awscfg"
+	"github.com/lambdastack/lambdastack/internal/gen"
+	"github.com/lambdastack/lambdastack/streaming"
+)
+
+func main() {
+	endpoint := flag.String("endpoint", "http://127.0.0.1:4567", "Kinesis endpoint")
+	events := flag.Int("events", 100000, "events per run")
+	aggregate := flag.Bool("aggregate", false, "KPL aggregation")
+	senders := flag.Int("senders", 4, "PutRecords calls in flight")
+	flag.Parse()
+	if err := run(*endpoint, *events, *aggregate, *senders); err != nil {
+		fmt.Fprintln(os.Stderr, "bench/produce:", err)
+		os.Exit(1)
+	}
+}
+
+func run(endpoint string, events int, aggregate bool, senders int) error {
+	ctx := context.Background()
+	cfg, err := awscfg.Load(ctx, awscfg.Options{Endpoint: endpoint})
+	if err != nil {
+		return err
+	}
+	client := cfg.Kinesis()
+	stream := fmt.Sprintf("bench-%d", time.Now().UnixNano())
+	if _, err := client.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String(stream), ShardCount: aws.Int32(1)}); err != nil {
+		return fmt.Errorf("creating stream: %w", err)
+	}
+	if err := kinesis.NewStreamExistsWaiter(client).Wait(ctx, &kinesis.DescribeStreamInput{StreamName: aws.String(stream)}, time.Minute); err != nil {
+		return fmt.Errorf("waiting for the stream: %w", err)
+	}
+	defer client.DeleteStream(ctx, &kinesis.DeleteStreamInput{StreamName: aws.String(stream)})
+
+	g, err := gen.New(gen.Config{Seed: 7, Events: events, Start: gen.DefaultStart(time.Now(), 1), Hours: 1, Users: 5000,
+		Types: gen.DefaultTypes, Sources: gen.DefaultSources})
+	if err != nil {
+		return err
+	}
+	type rec struct {
+		key  string
+		data []byte
+	}
+	recs := make([]rec, 0, events)
+	var bytes int64
+	for !g.Done() {
+		r := g.Next()
+		recs = append(recs, rec{r.UserID, append([]byte(nil), r.Data...)})
+		bytes += int64(len(r.Data))
+	}
+	sink := &shardedSink{KinesisSink: streaming.KinesisSink{API: client, Stream: stream}, src: &streaming.KinesisSource{API: client, Stream: stream}}
+	p, err := streaming.NewProducer(ctx, sink, streaming.ProducerConfig{Aggregate: aggregate, Senders: senders})
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	for _, r := range recs {
+		if err := p.Put(ctx, streaming.Record{PartitionKey: r.key, Data: r.data}); err != nil {
+			return err
+		}
+	}
+	if err := p.Close(ctx); err != nil {
+		return err
+	}
+	el := time.Since(start).Seconds()
+	st := p.Stats()
+
+	// Read everything back: every event must be on the stream.
+	read := 0
+	rd := &streaming.Reader{Source: sink.src, Limit: 10000, Poll: 10 * time.Millisecond}
+	var cp streaming.Checkpoint
+	err = rd.CatchUp(ctx, &cp, func(_ context.Context, b streaming.Batch) error {
+		for _, r := range b.Records {
+			users, agg, err := streaming.Deaggregate(r.Data)
+			if err != nil {
+				return err
+			}
+			if agg {
+				read += len(users)
+			} else {
+				read++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("reading back: %w", err)
+	}
+	if read != events {
+		return errors.New(fmt.Sprintf("read back %d events, produced %d", read, events))
+	}
+	return json.NewEncoder(os.Stdout).Encode(map[string]any{"aggregate": aggregate, "senders": senders, "events": events,
+		"event_bytes": bytes, "seconds": el, "events_per_s": float64(st.Records) / el, "mib_per_s": float64(bytes) / el / (1 << 20),
+		"kinesis_records": st.Puts, "kinesis_records_per_s": float64(st.Puts) / el, "retries": st.Retries, "throttled": st.Throttled,
+		"failed": st.Failed, "read_back": read})
+}
+
+// shardedSink lets the producer group aggregated records by shard.
+type shardedSink struct {
+	streaming.KinesisSink
+	src *streaming.KinesisSource
+}
+
+func (s *shardedSink) Shards(ctx context.Context) ([]streaming.Shard, error) {
+	return s.src.Shards(ctx)
+}

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// GoFunctionProps describes one Go Lambda function.
+type GoFunctionProps struct {
+	// AssetDir holds the function's bootstrap binary (see buildBootstraps).
+	AssetDir    string
+	Description string
+	Environment map[string]string
+	Timeout     awscdk.Duration
+	MemoryMB    float64
+	// Destroy deletes the function's log group with the stack.
+	Destroy bool
+}
+
+// GoFunction is a Go Lambda function (provided.al2023, arm64) with its own
+// role and log group: the role may write only to that log group, so no AWS
+// managed policy is attached; callers add the grants the function needs.
+type GoFunction struct {
+	constructs.Construct
+	Function awslambda.Function
+	Role     awsiam.Role
+	LogGroup awslogs.LogGroup
+}
+
+// NewGoFunction creates the function from its prebuilt bootstrap.
+func NewGoFunction(scope constructs.Construct, id string, props *GoFunctionProps) *GoFunction {
+	c := constructs.NewConstruct(scope, &id)
+	removal := awscdk.RemovalPolicy_RETAIN
+	if props.Destroy {
+		removal = awscdk.RemovalPolicy_DESTROY
+	}
+	logs := awslogs.NewLogGroup(c, jsii.String("Logs"), &awslogs.LogGroupProps{
+		Retention:     awslogs.RetentionDays_ONE_MONTH,
+		RemovalPolicy: removal,
+	})
+	role := awsiam.NewRole(c, jsii.String("Role"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+		Description: jsii.String(props.Description),
+	})
+	logs.Grant(role, jsii.String("logs:CreateLogStream"), jsii.String("logs:PutLogEvents"))
+	env := make(map[string]*string, len(props.Environment))
+	for k, v := range props.Environment {
+		env[k] = jsii.String(v)
+	}
+	timeout := props.Timeout
+	if timeout == nil {
+		timeout = awscdk.Duration_Minutes(jsii.Number(1))
+	}
+	mem := props.MemoryMB
+	if mem == 0 {
+		mem = 512
+	}
+	fn := awslambda.NewFunction(c, jsii.String("Function"), &awslambda.FunctionProps{
+		Runtime:       awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture:  awslambda.Architecture_ARM_64(),
+		Handler:       jsii.String("bootstrap"),
+		Code:          awslambda.Code_FromAsset(jsii.String(props.AssetDir), nil),
+		Description:   jsii.String(props.Description),
+		Environment:   &env,
+		Timeout:       timeout,
+		MemorySize:    jsii.Number(mem),
+		Role:          role,
+		LogGroup:      logs,
+		LoggingFormat: awslambda.LoggingFormat_JSON,
+	})
+	return &GoFunction{Construct: c, Function: fn, Role: role, LogGroup: logs}
+}

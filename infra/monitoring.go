@@ -1,0 +1,200 @@
+package main
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskinesis"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskinesisfirehose"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// MetricsNamespace is where the batch job publishes WatermarkAgeSeconds
+// (dimension Stage): the age of the batch view's watermark.
+const MetricsNamespace = "lambdastack"
+
+// MonitoringProps lists what to watch. DeliveryStream and the functions are
+// optional: only what the stack deploys is watched.
+type MonitoringProps struct {
+	Config         Config
+	Stream         awskinesis.IStream
+	DeliveryStream awskinesisfirehose.CfnDeliveryStream
+	// Functions by name (transform, speed, batch, merge).
+	Functions map[string]awslambda.IFunction
+	// FailedBatches is the speed layer's on-failure queue, when deployed.
+	FailedBatches awssqs.IQueue
+}
+
+// Monitoring is the alarm topic, the alarms and the operations dashboard.
+type Monitoring struct {
+	constructs.Construct
+	Topic     awssns.Topic
+	Alarms    []awscloudwatch.Alarm
+	Dashboard awscloudwatch.Dashboard
+}
+
+// NewMonitoring creates alarms on iterator age, Firehose freshness and
+// failures, Lambda errors and throttles and the batch watermark's age, sends
+// them to an encrypted SNS topic (with an e-mail subscription when
+// configured) and draws them on one dashboard.
+func NewMonitoring(scope constructs.Construct, id string, props *MonitoringProps) *Monitoring {
+	c := constructs.NewConstruct(scope, &id)
+	cfg := props.Config
+	removal := awscdk.RemovalPolicy_RETAIN
+	if cfg.Destroy {
+		removal = awscdk.RemovalPolicy_DESTROY
+	}
+	key := awskms.NewKey(c, jsii.String("TopicKey"), &awskms.KeyProps{
+		Description:       jsii.String("Encrypts the lambdastack " + cfg.Stage + " alarm topic"),
+		EnableKeyRotation: jsii.Bool(true),
+		RemovalPolicy:     removal,
+	})
+	// CloudWatch alarms publish to the encrypted topic.
+	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
+		Resources:  jsii.Strings("*"),
+	}), nil)
+	topic := awssns.NewTopic(c, jsii.String("Alarms"), &awssns.TopicProps{
+		DisplayName: jsii.String("lambdastack " + cfg.Stage + " alarms"),
+		MasterKey:   key,
+		EnforceSSL:  jsii.Bool(true),
+	})
+	if cfg.AlarmEmail != "" {
+		topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(cfg.AlarmEmail), nil))
+	}
+	m := &Monitoring{Construct: c, Topic: topic}
+	action := awscloudwatchactions.NewSnsAction(topic)
+	five := awscdk.Duration_Minutes(jsii.Number(5))
+	alarm := func(id, desc string, metric awscloudwatch.IMetric, threshold float64, op awscloudwatch.ComparisonOperator, missing awscloudwatch.TreatMissingData) awscloudwatch.Alarm {
+		a := awscloudwatch.NewAlarm(c, jsii.String(id), &awscloudwatch.AlarmProps{
+			AlarmDescription:   jsii.String(desc),
+			Metric:             metric,
+			Threshold:          jsii.Number(threshold),
+			ComparisonOperator: op,
+			EvaluationPeriods:  jsii.Number(3),
+			DatapointsToAlarm:  jsii.Number(2),
+			TreatMissingData:   missing,
+		})
+		a.AddAlarmAction(action)
+		a.AddOkAction(action)
+		m.Alarms = append(m.Alarms, a)
+		return a
+	}
+	gt := awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD
+	lt := awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD
+	notBreaching := awscloudwatch.TreatMissingData_NOT_BREACHING
+
+	var widgets [][]awscloudwatch.IWidget
+	graph := func(title string, metrics ...awscloudwatch.IMetric) awscloudwatch.IWidget {
+		return awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{
+			Title: jsii.String(title), Left: &metrics, Width: jsii.Number(8), Height: jsii.Number(6),
+		})
+	}
+
+	iterAge := props.Stream.MetricGetRecordsIteratorAgeMilliseconds(&awscloudwatch.MetricOptions{
+		Statistic: jsii.String("Maximum"), Period: five,
+	})
+	alarm("StreamIteratorAge", "A consumer of the event stream is more than 10 minutes behind",
+		iterAge, 10*60*1000, gt, notBreaching)
+	incoming := props.Stream.MetricIncomingRecords(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: five})
+	throttled := props.Stream.MetricWriteProvisionedThroughputExceeded(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: five})
+	widgets = append(widgets, []awscloudwatch.IWidget{
+		graph("Stream: incoming records", incoming),
+		graph("Stream: iterator age (ms)", iterAge),
+		graph("Stream: write throttles", throttled),
+	})
+
+	if props.DeliveryStream != nil {
+		fh := func(name, stat string) awscloudwatch.Metric {
+			return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+				Namespace:     jsii.String("AWS/Firehose"),
+				MetricName:    jsii.String(name),
+				DimensionsMap: &map[string]*string{"DeliveryStreamName": props.DeliveryStream.Ref()},
+				Statistic:     jsii.String(stat),
+				Period:        five,
+			})
+		}
+		freshness := fh("DeliveryToS3.DataFreshness", "Maximum")
+		alarm("FirehoseFreshness", "Firehose has not delivered records to the raw bucket for 15 minutes",
+			freshness, 15*60, gt, notBreaching)
+		delivered := fh("DeliveryToS3.Success", "Average")
+		alarm("FirehoseDeliveryFailures", "Firehose deliveries to the raw bucket are failing",
+			delivered, 1, lt, notBreaching)
+		processed := fh("ExecuteProcessing.Success", "Average")
+		alarm("FirehoseProcessingFailures", "Firehose calls of the transform Lambda are failing",
+			processed, 1, lt, notBreaching)
+		widgets = append(widgets, []awscloudwatch.IWidget{
+			graph("Firehose: data freshness (s)", freshness),
+			graph("Firehose: delivery success", delivered),
+			graph("Firehose: transform success", processed),
+		})
+	}
+
+	var errs, throttles, durations []awscloudwatch.IMetric
+	for _, name := range []string{"transform", "speed", "batch", "merge"} {
+		fn, ok := props.Functions[name]
+		if !ok {
+			continue
+		}
+		opts := func(stat string, label bool) *awscloudwatch.MetricOptions {
+			o := &awscloudwatch.MetricOptions{Statistic: jsii.String(stat), Period: five}
+			if label {
+				o.Label = jsii.String(name)
+			}
+			return o
+		}
+		id := tableID(name)
+		alarm(id+"Errors", "The "+name+" Lambda reports errors", fn.MetricErrors(opts("Sum", false)), 0, gt, notBreaching)
+		alarm(id+"Throttles", "The "+name+" Lambda is throttled", fn.MetricThrottles(opts("Sum", false)), 0, gt, notBreaching)
+		e, th, d := fn.MetricErrors(opts("Sum", true)), fn.MetricThrottles(opts("Sum", true)), fn.MetricDuration(opts("p99", true))
+		errs, throttles, durations = append(errs, e), append(throttles, th), append(durations, d)
+	}
+	if len(errs) > 0 {
+		widgets = append(widgets, []awscloudwatch.IWidget{
+			graph("Lambda errors", errs...),
+			graph("Lambda throttles", throttles...),
+			graph("Lambda duration p99 (ms)", durations...),
+		})
+	}
+
+	if q := props.FailedBatches; q != nil {
+		depth := q.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{
+			Statistic: jsii.String("Maximum"), Period: five,
+		})
+		alarm("SpeedFailedBatches", "Kinesis batches the speed Lambda gave up on are waiting in the failed-batches queue",
+			depth, 0, gt, notBreaching)
+		widgets = append(widgets, []awscloudwatch.IWidget{graph("Speed: failed batches queued", depth)})
+	}
+
+	if _, ok := props.Functions["batch"]; ok {
+		// One hour of schedule, the lateness and a run's own time are normal;
+		// a watermark older than three hours means batch runs are not landing.
+		age := awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+			Namespace:     jsii.String(MetricsNamespace),
+			MetricName:    jsii.String("WatermarkAgeSeconds"),
+			DimensionsMap: &map[string]*string{"Stage": jsii.String(cfg.Stage)},
+			Statistic:     jsii.String("Maximum"),
+			Period:        five,
+		})
+		alarm("BatchWatermarkAge", "The batch view's watermark is more than 3 hours old",
+			age, 3*3600, gt, awscloudwatch.TreatMissingData_MISSING)
+		widgets = append(widgets, []awscloudwatch.IWidget{graph("Batch: watermark age (s)", age)})
+	}
+
+	rows := make([]*[]awscloudwatch.IWidget, len(widgets))
+	for i := range widgets {
+		rows[i] = &widgets[i]
+	}
+	m.Dashboard = awscloudwatch.NewDashboard(c, jsii.String("Dashboard"), &awscloudwatch.DashboardProps{
+		Widgets: &rows,
+	})
+	return m
+}

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"time"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// LambdaStackStackProps configures the stack.
+type LambdaStackStackProps struct {
+	awscdk.StackProps
+	Config Config
+	// Assets maps each Lambda entry point (TransformEntry, …) to the
+	// directory holding its built bootstrap. An entry point that is absent
+	// leaves out the resources that need it.
+	Assets map[string]string
+}
+
+// LambdaStackStack is one stage of lambdastack.
+type LambdaStackStack struct {
+	awscdk.Stack
+	Buckets    *DataBuckets
+	Stream     *EventStream
+	Catalog    *Catalog
+	Functions  map[string]*GoFunction
+	Ingest     *Ingest
+	Speed      *SpeedLayer
+	Jobs       map[string]*ScheduledJob
+	Monitoring *Monitoring
+	QuickSight *QuickSight
+}
+
+// NewLambdaStackStack creates every resource of one stage.
+func NewLambdaStackStack(scope constructs.Construct, id string, props *LambdaStackStackProps) (*LambdaStackStack, error) {
+	sp := props.StackProps
+	if sp.Description == nil {
+		sp.Description = jsii.String("lambdastack " + props.Config.Stage + ": lambda-architecture analytics (stream, raw, speed, batch, merged views)")
+	}
+	stack := awscdk.NewStack(scope, &id, &sp)
+	cfg := props.Config
+	s := &LambdaStackStack{Stack: stack, Functions: map[string]*GoFunction{}, Jobs: map[string]*ScheduledJob{}}
+
+	s.Buckets = NewDataBuckets(stack, "Buckets", &DataBucketsProps{Config: cfg})
+	s.Stream = NewEventStream(stack, "Events", &EventStreamProps{Config: cfg})
+	cat, err := NewCatalog(stack, "Catalog", &CatalogProps{
+		Config: cfg, Raw: s.Buckets.Raw, Views: s.Buckets.Views, Results: s.Buckets.Results,
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.Catalog = cat
+
+	raw := "s3://" + *s.Buckets.Raw.BucketName()
+	views := "s3://" + *s.Buckets.Views.BucketName()
+	common := map[string]string{"LAMBDASTACK_STAGE": cfg.Stage}
+	env := func(kv ...string) map[string]string {
+		m := map[string]string{}
+		for k, v := range common {
+			m[k] = v
+		}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
+	fn := func(entry, name, desc string, timeout time.Duration, memMB float64, e map[string]string) *GoFunction {
+		dir, ok := props.Assets[entry]
+		if !ok {
+			return nil
+		}
+		f := NewGoFunction(stack, tableID(name)+"Function", &GoFunctionProps{
+			AssetDir:    dir,
+			Description: desc,
+			Environment: e,
+			Timeout:     awscdk.Duration_Seconds(jsii.Number(timeout.Seconds())),
+			MemoryMB:    memMB,
+			Destroy:     cfg.Destroy,
+		})
+		s.Functions[name] = f
+		return f
+	}
+
+	if f := fn(TransformEntry, "transform", "Firehose processor: validate, enrich and partition events; quarantine bad records",
+		5*time.Minute, 1024, env()); f != nil {
+		s.Ingest = NewIngest(stack, "Ingest", &IngestProps{
+			Config: cfg, Stream: s.Stream.Stream, Raw: s.Buckets.Raw, Transform: f.Function,
+		})
+	}
+	if f := fn(SpeedEntry, "speed", "Speed layer: aggregate Kinesis batches into speed-view Parquet objects",
+		2*time.Minute, 1024, env("VIEWS_LOCATION", views, "SPEED_LOCATION", views+"/speed")); f != nil {
+		s.Buckets.Views.GrantReadWrite(f.Role, jsii.String("speed/*"))
+		s.Speed = NewSpeedLayer(stack, "Speed", &SpeedLayerProps{Config: cfg, Stream: s.Stream.Stream, Function: f.Function})
+	}
+	if f := fn(BatchEntry, "batch", "Batch layer: build batch views from raw events (hourly)",
+		15*time.Minute, 3008, env("RAW_LOCATION", raw, "VIEWS_LOCATION", views,
+			"BATCH_LOCATION", views+"/batch", "ALLOWED_LATENESS", cfg.AllowedLateness.String())); f != nil {
+		s.Buckets.Raw.GrantRead(f.Role, jsii.String("events/*"))
+		s.Buckets.Views.GrantReadWrite(f.Role, jsii.String("batch/*"))
+		s.Jobs["batch"] = NewScheduledJob(stack, "BatchSchedule", &ScheduledJobProps{
+			Schedule: cfg.BatchSchedule, Description: "Runs the lambdastack " + cfg.Stage + " batch job", Function: f.Function,
+		})
+	}
+	if f := fn(MergeEntry, "merge", "Serving layer: merge batch and speed views after the watermark",
+		5*time.Minute, 1024, env("VIEWS_LOCATION", views, "BATCH_LOCATION", views+"/batch",
+			"SPEED_LOCATION", views+"/speed", "MERGED_LOCATION", views+"/merged")); f != nil {
+		s.Buckets.Views.GrantRead(f.Role, jsii.String("batch/*"))
+		s.Buckets.Views.GrantRead(f.Role, jsii.String("speed/*"))
+		s.Buckets.Views.GrantReadWrite(f.Role, jsii.String("merged/*"))
+		s.Jobs["merge"] = NewScheduledJob(stack, "MergeSchedule", &ScheduledJobProps{
+			Schedule: cfg.MergeSchedule, Description: "Runs the lambdastack " + cfg.Stage + " merge", Function: f.Function,
+		})
+	}
+
+	fns := map[string]awslambda.IFunction{}
+	for name, f := range s.Functions {
+		fns[name] = f.Function
+	}
+	mp := &MonitoringProps{Config: cfg, Stream: s.Stream.Stream, Functions: fns}
+	if s.Ingest != nil {
+		mp.DeliveryStream = s.Ingest.DeliveryStream
+	}
+	if s.Speed != nil {
+		mp.FailedBatches = s.Speed.FailedBatches
+	}
+	s.Monitoring = NewMonitoring(stack, "Monitoring", mp)
+
+	if cfg.QuickSightPrincipalARN != "" {
+		s.QuickSight = NewQuickSight(stack, "QuickSight", &QuickSightProps{Config: cfg, Catalog: s.Catalog})
+	}
+
+	out := func(id, desc string, v *string) {
+		awscdk.NewCfnOutput(stack, jsii.String(id), &awscdk.CfnOutputProps{Value: v, Description: jsii.String(desc)})
+	}
+	out("StreamName", "Kinesis stream to send events to (lambdastack produce --stream)", s.Stream.Stream.StreamName())
+	out("RawBucketName", "Raw events (events/) and quarantined records (errors/)", s.Buckets.Raw.BucketName())
+	out("ViewsBucketName", "Batch, speed and merged views", s.Buckets.Views.BucketName())
+	out("AthenaResultsBucketName", "Athena query results", s.Buckets.Results.BucketName())
+	out("GlueDatabaseName", "Glue database of the tables", jsii.String(cat.DatabaseName))
+	out("AthenaWorkGroupName", "Athena workgroup to query in", cat.WorkGroup.Ref())
+	out("DashboardName", "CloudWatch operations dashboard", s.Monitoring.Dashboard.DashboardName())
+	out("AlarmTopicArn", "SNS topic the alarms publish to", s.Monitoring.Topic.TopicArn())
+	if s.Ingest != nil {
+		out("DeliveryStreamName", "Firehose delivery stream into the raw bucket", s.Ingest.DeliveryStream.Ref())
+	}
+	if s.QuickSight != nil {
+		out("QuickSightDashboardId", "QuickSight dashboard id", jsii.String(s.QuickSight.DashboardID))
+	}
+	return s, nil
+}

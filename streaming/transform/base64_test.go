@@ -1,0 +1,68 @@
+package transform
+
+import (
+	"bytes"
+	"encoding/base64"
+	"math/rand/v2"
+	"testing"
+)
+
+func TestAppendBase64MatchesStdlib(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for n := range 300 {
+		src := make([]byte, n)
+		for i := range src {
+			src[i] = byte(r.UintN(256))
+		}
+		prefix := []byte("pre")
+		got := appendBase64(append([]byte(nil), prefix...), src)
+		want := base64.StdEncoding.AppendEncode(append([]byte(nil), prefix...), src)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("len %d:\n got %s\nwant %s", n, got, want)
+		}
+	}
+}
+
+func FuzzAppendBase64(f *testing.F) {
+	f.Add([]byte("hello world"))
+	f.Fuzz(func(t *testing.T, src []byte) {
+		if got, want := appendBase64(nil, src), base64.StdEncoding.AppendEncode(nil, src); !bytes.Equal(got, want) {
+			t.Fatalf("%x: got %s want %s", src, got, want)
+		}
+	})
+}
+
+func TestAppendBase64DecodeMatchesStdlib(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for n := range 300 {
+		src := make([]byte, n)
+		for i := range src {
+			src[i] = byte(r.UintN(256))
+		}
+		enc := base64.StdEncoding.EncodeToString(src)
+		got, ok := appendBase64Decode([]byte("pre"), []byte(enc))
+		if !ok || string(got) != "pre"+string(src) {
+			t.Fatalf("len %d: got %x ok=%v", n, got, ok)
+		}
+		// A bad character anywhere is refused.
+		if n > 0 {
+			bad := []byte(enc)
+			bad[r.IntN(len(bad))] = '!'
+			if _, ok := appendBase64Decode(nil, bad); ok {
+				t.Fatalf("len %d: accepted %s", n, bad)
+			}
+		}
+	}
+}
+
+func FuzzAppendBase64Decode(f *testing.F) {
+	f.Add([]byte("aGVsbG8gd29ybGQ="))
+	f.Add([]byte("aGVsbG8gd29ybGQ"))
+	f.Fuzz(func(t *testing.T, src []byte) {
+		got, ok := appendBase64Decode(nil, src)
+		want, err := base64.StdEncoding.AppendDecode(nil, src)
+		if ok != (err == nil) || (ok && !bytes.Equal(got, want)) {
+			t.Fatalf("%q: got %x %v, want %x %v", src, got, ok, want, err)
+		}
+	})
+}
