@@ -247,28 +247,51 @@ func (p *evParser) str() (string, error) {
 	return p.src[lo:hi], nil
 }
 
+// Field names as aws-lambda-go tags them; encoding/json also matches them
+// case-insensitively, and so does fieldIndex.
+var (
+	recordFields  = []string{"awsRegion", "eventID", "eventName", "eventSource", "eventSourceARN", "eventVersion", "invokeIdentityArn", "kinesis"}
+	kinesisFields = []string{"approximateArrivalTimestamp", "data", "encryptionType", "partitionKey", "sequenceNumber", "kinesisSchemaVersion"}
+)
+
+// fieldIndex returns the index of key in names, -1 for none: an exact match
+// first (the usual case, and cheap), then a case-insensitive one.
+func fieldIndex(key []byte, names []string) int {
+	for i, n := range names {
+		if string(key) == n {
+			return i
+		}
+	}
+	for i, n := range names {
+		if bytes.EqualFold(key, []byte(n)) {
+			return i
+		}
+	}
+	return -1
+}
+
 func (p *evParser) record(r *events.KinesisEventRecord) error {
 	if p.null() {
 		return nil
 	}
 	return p.object(func(key []byte) error {
 		var err error
-		switch {
-		case bytes.EqualFold(key, []byte("awsRegion")):
+		switch fieldIndex(key, recordFields) {
+		case 0:
 			r.AwsRegion, err = p.str()
-		case bytes.EqualFold(key, []byte("eventID")):
+		case 1:
 			r.EventID, err = p.str()
-		case bytes.EqualFold(key, []byte("eventName")):
+		case 2:
 			r.EventName, err = p.str()
-		case bytes.EqualFold(key, []byte("eventSource")):
+		case 3:
 			r.EventSource, err = p.str()
-		case bytes.EqualFold(key, []byte("eventSourceARN")):
+		case 4:
 			r.EventSourceArn, err = p.str()
-		case bytes.EqualFold(key, []byte("eventVersion")):
+		case 5:
 			r.EventVersion, err = p.str()
-		case bytes.EqualFold(key, []byte("invokeIdentityArn")):
+		case 6:
 			r.InvokeIdentityArn, err = p.str()
-		case bytes.EqualFold(key, []byte("kinesis")):
+		case 7:
 			err = p.kinesis(&r.Kinesis)
 		default:
 			err = p.skip(0)
@@ -283,8 +306,8 @@ func (p *evParser) kinesis(k *events.KinesisRecord) error {
 	}
 	return p.object(func(key []byte) error {
 		var err error
-		switch {
-		case bytes.EqualFold(key, []byte("approximateArrivalTimestamp")):
+		switch fieldIndex(key, kinesisFields) {
+		case 0:
 			if p.null() {
 				// encoding/json hands null to SecondsEpochTime.UnmarshalJSON,
 				// which makes it the epoch.
@@ -301,28 +324,50 @@ func (p *evParser) kinesis(k *events.KinesisRecord) error {
 				sec := int64(epoch)
 				k.ApproximateArrivalTimestamp = events.SecondsEpochTime{Time: time.Unix(sec, int64((epoch-float64(sec))*1e9))}
 			}
-		case bytes.EqualFold(key, []byte("data")):
+		case 1:
 			if p.null() {
 				k.Data = nil
 				return nil
 			}
-			var b64 []byte
-			if b64, err = p.rawString(); err == nil {
-				k.Data, err = p.decode(b64)
-			}
-		case bytes.EqualFold(key, []byte("encryptionType")):
+			k.Data, err = p.base64Data()
+		case 2:
 			k.EncryptionType, err = p.str()
-		case bytes.EqualFold(key, []byte("partitionKey")):
+		case 3:
 			k.PartitionKey, err = p.str()
-		case bytes.EqualFold(key, []byte("sequenceNumber")):
+		case 4:
 			k.SequenceNumber, err = p.str()
-		case bytes.EqualFold(key, []byte("kinesisSchemaVersion")):
+		case 5:
 			k.KinesisSchemaVersion, err = p.str()
 		default:
 			err = p.skip(0)
 		}
 		return err
 	})
+}
+
+// base64Data reads the data string and decodes it. The fast path decodes
+// the bytes up to the closing quote directly: the decoder rejects anything
+// that is not base64, so only line breaks (which it skips, and JSON does
+// not allow raw) and escapes need the slow path.
+func (p *evParser) base64Data() ([]byte, error) {
+	p.ws()
+	if p.pos < len(p.s) && p.s[p.pos] == '"' {
+		lo := p.pos + 1
+		if i := bytes.IndexByte(p.s[lo:], '"'); i >= 0 {
+			raw := p.s[lo : lo+i]
+			if bytes.IndexByte(raw, '\\') < 0 && bytes.IndexByte(raw, '\n') < 0 && bytes.IndexByte(raw, '\r') < 0 {
+				if data, err := p.decode(raw); err == nil {
+					p.pos = lo + i + 1
+					return data, nil
+				}
+			}
+		}
+	}
+	b64, err := p.rawString()
+	if err != nil {
+		return nil, err
+	}
+	return p.decode(b64)
 }
 
 // decode base64-decodes into the shared buffer, growing it in large steps

@@ -46,6 +46,7 @@ func TestParseKinesisEventMatchesEncodingJSON(t *testing.T) {
 		"empty records": ` {"Records":[]} `,
 		"null event":    `null`,
 		"empty data":    `{"Records":[{"kinesis":{"data":""}}]}`,
+		"escaped data":  `{"Records":[{"kinesis":{"data":"P\/8\u0041\n"}},{"KINESIS":{"DATA":"P/8A"}}]}`,
 		"invalid utf8":  "{\"Records\":[{\"eventID\":\"s\xff:1\"}]}",
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -75,6 +76,7 @@ func TestParseKinesisEventRejectsWhatEncodingJSONRejects(t *testing.T) {
 		"trailing":       `{"Records":[]} x`,
 		"bad number":     `{"Records":[{"kinesis":{"approximateArrivalTimestamp":1.}}]}`,
 		"missing colon":  `{"Records" []}`,
+		"raw line break": "{\"Records\":[{\"kinesis\":{\"data\":\"P/8A\n\"}}]}",
 	} {
 		t.Run(name, func(t *testing.T) {
 			if _, err := decodeStd(t, []byte(payload)); err == nil {
