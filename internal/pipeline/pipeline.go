@@ -36,8 +36,9 @@ type Config struct {
 	Producer streaming.ProducerConfig
 	// BufferBytes is the Firehose runner's buffer size (0: Firehose's).
 	BufferBytes int
-	// ReadLimit is how many records one shard read (and so one speed
-	// invocation) takes at most.
+	// ReadLimit is how many records one shard read takes at most: the
+	// Firehose runner's read and the speed event source mapping's batch
+	// size.
 	ReadLimit int
 	// Raw receives events/ and errors/; Views batch/, speed/ and merged/.
 	Raw, Views storage.Store
@@ -80,7 +81,8 @@ type Step struct {
 
 // SpeedStats adds up the speed handler's invocations.
 type SpeedStats struct {
-	Invocations int
+	Batches     int // batches read from the shards
+	Invocations int // handler calls, retries included
 	Records     int
 	Events      int
 	Duplicates  int
@@ -203,75 +205,37 @@ func produce(ctx context.Context, cfg *Config, rep *Report) error {
 	return nil
 }
 
-// runSpeed reads every shard from the oldest record, as an event source
-// mapping starting at TRIM_HORIZON would, and invokes the speed handler
-// with each batch as a Kinesis event.
+// runSpeed plays the Kinesis event source mapping (speed.Runner, from
+// the oldest record of every shard) with the speed handler, counting what
+// each invocation did.
 func runSpeed(ctx context.Context, cfg *Config, rep *Report) error {
-	h := &speed.Handler{Store: cfg.Views, Deaggregate: deaggregate}
 	rep.Speed.Invalid = map[string]int{}
-	arn := "arn:aws:kinesis:local:000000000000:stream/" + cfg.Stream
-	rd := &streaming.Reader{Source: cfg.Source, Limit: cfg.ReadLimit}
-	cp := streaming.Checkpoint{Shards: map[string]streaming.ShardPosition{}}
-	return rd.CatchUp(ctx, &cp, func(ctx context.Context, b streaming.Batch) error {
-		ev := KinesisEvent(arn, b)
-		res := h.Process(ctx, ev)
-		if len(res.Failures) > 0 {
-			return fmt.Errorf("speed handler failed %d records of shard %s (first %s): %v",
-				len(res.Failures), b.ShardID, res.Failures[0].ItemIdentifier, firstErr(res.Failed))
-		}
-		rep.Speed.Invocations++
-		rep.Speed.Records += res.UserRecords
-		rep.Speed.Events += res.Events
-		rep.Speed.Duplicates += res.Duplicates
-		rep.Speed.Objects += len(res.Objects)
-		for k, n := range res.Invalid {
-			rep.Speed.Invalid[k] += n
-		}
-		return nil
-	})
-}
-
-func firstErr(objs []speed.Object) error {
-	for _, o := range objs {
-		if o.Err != nil {
-			return o.Err
-		}
+	h := &countingHandler{h: &speed.Handler{Store: cfg.Views, Deaggregate: speed.KPL}, stats: &rep.Speed}
+	r := &speed.Runner{Source: cfg.Source, Handler: h, Stream: cfg.Stream, BatchSize: cfg.ReadLimit}
+	if err := r.CatchUp(ctx); err != nil {
+		return err
 	}
+	rep.Speed.Batches = r.Stats().Batches
 	return nil
 }
 
-func deaggregate(data []byte) ([][]byte, bool, error) {
-	recs, aggregated, err := streaming.Deaggregate(data)
-	if err != nil || !aggregated {
-		return nil, aggregated, err
-	}
-	out := make([][]byte, len(recs))
-	for i, r := range recs {
-		out[i] = r.Data
-	}
-	return out, true, nil
+// countingHandler is the speed handler, adding up what each invocation
+// did. Like Handler.Handle it reports failed records for a retry.
+type countingHandler struct {
+	h     *speed.Handler
+	stats *SpeedStats
 }
 
-// KinesisEvent builds the event a Kinesis event source mapping would
-// deliver for one batch of a shard.
-func KinesisEvent(arn string, b streaming.Batch) events.KinesisEvent {
-	ev := events.KinesisEvent{Records: make([]events.KinesisEventRecord, len(b.Records))}
-	for i, r := range b.Records {
-		ev.Records[i] = events.KinesisEventRecord{
-			AwsRegion:      "local",
-			EventID:        b.ShardID + ":" + r.SequenceNumber,
-			EventName:      "aws:kinesis:record",
-			EventSource:    "aws:kinesis",
-			EventSourceArn: arn,
-			EventVersion:   "1.0",
-			Kinesis: events.KinesisRecord{
-				ApproximateArrivalTimestamp: events.SecondsEpochTime{Time: r.ArrivalTime},
-				Data:                        r.Data,
-				KinesisSchemaVersion:        "1.0",
-				PartitionKey:                r.PartitionKey,
-				SequenceNumber:              r.SequenceNumber,
-			},
-		}
+func (c *countingHandler) Handle(ctx context.Context, ev events.KinesisEvent) (events.KinesisEventResponse, error) {
+	res := c.h.Process(ctx, ev)
+	s := c.stats
+	s.Invocations++
+	s.Records += res.UserRecords
+	s.Events += res.Events
+	s.Duplicates += res.Duplicates
+	s.Objects += len(res.Objects)
+	for k, n := range res.Invalid {
+		s.Invalid[k] += n
 	}
-	return ev
+	return events.KinesisEventResponse{BatchItemFailures: res.Failures}, nil
 }

@@ -28,7 +28,8 @@ func (r *Report) Lines() []string {
 		}
 	}
 	add("quarantined  %d records in raw errors/<reason>/: %s", quarantined, strings.Join(reasons, ", "))
-	add("speed        %d invocations, %d events counted, %d objects", r.Speed.Invocations, r.Speed.Events, r.Speed.Objects)
+	add("speed        %d batches, %d invocations, %d events counted (redeliveries across batches included), %d objects",
+		r.Speed.Batches, r.Speed.Invocations, r.Speed.Events, r.Speed.Objects)
 	if r.Batch != nil {
 		add("batch        %d hours built from %d raw objects (%d duplicates dropped)", len(r.Batch.Hours), r.Batch.Objects, r.Batch.Duplicates)
 	}
