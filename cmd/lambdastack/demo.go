@@ -170,7 +170,7 @@ func runDemo(ctx context.Context, env *cliEnv, o demoOptions) (*demoRun, error) 
 		return nil, fmt.Errorf("writing the report: %w", err)
 	}
 	io.WriteString(env.stdout, report)
-	fmt.Fprintf(env.stdout, "\noutputs in %s (%.1fs):\n  %s  the dashboard (open it in a browser)\n  %s  this report\n  %s  the named queries' results\n  %s, %s  raw and view stores\n  try: lambdastack query top_event_types --local %s\n",
+	fmt.Fprintf(env.stdout, "\noutputs in %s (%.1fs):\n  %s  the dashboard (open it in a browser)\n  %s  this report\n  %s  the named queries' results\n  %s, %s  raw and view stores\n  try: bin/lambdastack query top_event_types --local %s\n",
 		o.dir, time.Since(start).Seconds(), page, filepath.Join(o.dir, "report.txt"), filepath.Join(o.dir, "queries")+"/",
 		rawDir+"/", viewsDir+"/", o.dir)
 	return &demoRun{now: now, report: rep, results: results, page: page}, nil
