@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -484,4 +485,21 @@ func sameResult(a, b *queries.Result) bool {
 		}
 	}
 	return true
+}
+
+// TestLambdasDoNotLinkDuckDB keeps DuckDB (cgo, tens of MB) out of every
+// Lambda binary: only the command line and tests may import this package.
+func TestLambdasDoNotLinkDuckDB(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "../../lambdas/...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "github.com/lambdastack/lambdastack/lambdas/") {
+		t.Fatalf("go list found no Lambda packages:\n%s", out)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		if strings.Contains(dep, "duckdb") || dep == "github.com/lambdastack/lambdastack/queries/local" {
+			t.Errorf("a Lambda binary depends on %s", dep)
+		}
+	}
 }
