@@ -2,6 +2,7 @@ package pipeline_test
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/lambdastack/lambdastack/internal/testenv"
 	"github.com/lambdastack/lambdastack/queries"
 	athenarun "github.com/lambdastack/lambdastack/queries/athena"
+	"github.com/lambdastack/lambdastack/queries/local"
 	"github.com/lambdastack/lambdastack/streaming"
 )
 
@@ -149,6 +151,55 @@ func TestIntegrationEndToEnd(t *testing.T) {
 	for _, prefix := range []string{"batch/", "speed/", "merged/"} {
 		if objs, err := vs.List(ctx, prefix); err != nil || len(objs) == 0 {
 			t.Errorf("views bucket %s: %d objects (%v)", prefix, len(objs), err)
+		}
+	}
+
+	// The named queries over the S3 objects: mirror both buckets to local
+	// directories, byte for byte, and run the Athena SQL on DuckDB.
+	dir := t.TempDir()
+	for sub, st := range map[string]storage.Store{"raw": raw, "views": vs} {
+		mirror, err := storage.NewLocal(filepath.Join(dir, sub))
+		if err != nil {
+			t.Fatal(err)
+		}
+		objs, err := st.List(ctx, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range objs {
+			data, err := storage.ReadAll(ctx, st, o.Key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := mirror.Put(ctx, o.Key, data); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	lr, err := local.Open(ctx, local.DirsUnder(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lr.Close()
+	for name, want := range map[string]int64{"events_per_hour": rc.Expected, "rejected_by_reason": int64(rep.Generated.RejectedTotal)} {
+		q, err := queries.Get(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := lr.Run(ctx, q, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		col := res.Col("events")
+		if col < 0 {
+			col = res.Col("records")
+		}
+		var got int64
+		for _, row := range res.Rows {
+			got += row[col].(int64)
+		}
+		if got != want {
+			t.Errorf("query %s over the S3 objects adds up to %d, want %d", name, got, want)
 		}
 	}
 
