@@ -126,6 +126,10 @@ func Reconcile(ctx context.Context, viewStore storage.Store, expected agg.Table,
 		r.problem("the merged view counts %d events in hour rows and %d in day rows; %d distinct accepted events were generated",
 			r.HourEvents, r.DayEvents, r.Expected)
 	}
+	if generated.Unique > 0 && r.Expected != int64(generated.Unique) {
+		r.problem("the event model accepts %d distinct events of those generated; the generator wrote %d",
+			r.Expected, generated.Unique)
+	}
 	// The raw store keeps every accepted record and every rejected one.
 	if raw != nil {
 		if raw["events"] != int64(generated.Accepted) {

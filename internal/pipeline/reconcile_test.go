@@ -26,7 +26,7 @@ func TestReconcileCatchesErrors(t *testing.T) {
 		k := agg.Key{WindowStart: agg.Window(et, agg.Hour), EventType: []string{"click", "view"}[i%2], Source: "web"}
 		expected.Get(k, false).Add(agg.Fingerprint(string(rune('a'+i%26))+time.Duration(i).String()), agg.UserHash("u"), float64(i%3))
 	}
-	generated := gen.Summary{Accepted: 210, Rejected: map[event.Reason]int{event.ReasonBadType: 4}}
+	generated := gen.Summary{Accepted: 210, Unique: 200, Rejected: map[event.Reason]int{event.ReasonBadType: 4}}
 	raw := map[string]int64{"events": 210, "errors/bad_type": 4}
 
 	write := func(t *testing.T, mutate func(g agg.Granularity, rows []views.Row) []views.Row) storage.Store {
@@ -118,4 +118,16 @@ func TestReconcileCatchesErrors(t *testing.T) {
 			}
 		})
 	}
+	t.Run("the generator disagrees", func(t *testing.T) {
+		st := write(t, func(_ agg.Granularity, rows []views.Row) []views.Row { return rows })
+		other := generated
+		other.Unique = 201
+		rc, err := pipeline.Reconcile(ctx, st, expected, other, raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rc.OK() || !strings.Contains(strings.Join(rc.Problems, "\n"), "the generator wrote 201") {
+			t.Fatalf("problems %q", rc.Problems)
+		}
+	})
 }
