@@ -203,20 +203,28 @@ func TestIntegrationEndToEnd(t *testing.T) {
 		}
 	}
 
-	// The Athena client against the emulator's API (it returns no rows).
-	q, err := queries.Get("top_event_types")
-	if err != nil {
-		t.Fatal(err)
-	}
-	vals, err := q.Bind(nil, now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ar := &athenarun.Runner{API: cfg.Athena(), WorkGroup: "primary", Database: db,
-		OutputLocation: "s3://" + viewsBucket + "/athena-results/", Poll: 10 * time.Millisecond}
-	if _, err := ar.Run(ctx, q, vals); err != nil {
-		t.Errorf("running %s through the emulator's Athena API: %v", q.Name, err)
-	}
+	// The Athena client against the emulator's API: moto accepts the query
+	// and returns no rows. An emulator without Athena (LocalStack's free
+	// edition) refuses to start it; only this part then skips.
+	t.Run("athena client", func(t *testing.T) {
+		q, err := queries.Get("top_event_types")
+		if err != nil {
+			t.Fatal(err)
+		}
+		vals, err := q.Bind(nil, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ar := &athenarun.Runner{API: cfg.Athena(), WorkGroup: "primary", Database: db,
+			OutputLocation: "s3://" + viewsBucket + "/athena-results/", Poll: 10 * time.Millisecond}
+		_, err = ar.Run(ctx, q, vals)
+		if err != nil && strings.HasPrefix(err.Error(), "starting query") && !testenv.InCI() {
+			t.Skipf("the emulator does not run Athena queries: %v", err)
+		}
+		if err != nil {
+			t.Errorf("running %s through the emulator's Athena API: %v", q.Name, err)
+		}
+	})
 }
 
 type testWriter struct{ t *testing.T }
