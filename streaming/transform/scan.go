@@ -90,15 +90,6 @@ func (s *scan) str() (span, bool) {
 	return s.longStr()
 }
 
-// strStop marks the bytes str stops at: quote, backslash, control bytes.
-var strStop = func() (t [256]bool) {
-	for c := range 0x20 {
-		t[c] = true
-	}
-	t['"'], t['\\'] = true, true
-	return t
-}()
-
 // longStr reads a long string that rarely has escapes (base64 data) with
 // vectorized searches. Control characters are not checked here: they make
 // the base64 invalid and the record ProcessingFailed.
