@@ -57,14 +57,11 @@ type Result struct {
 	Bytes int64
 }
 
-// Reason codes the batch reader adds to those of the event package.
+// Reason codes the batch reader adds to those of the event package (whose
+// codes it uses for bad records: missing_field, bad_value, bad_type, …).
 const (
-	ReasonWrongHour   = "wrong_hour" // event_time outside the partition hour it was stored under
-	ReasonUnreadable  = "unreadable" // an object that is not NDJSON, gzip or Parquet, or is corrupt
-	ReasonMissingCol  = "missing_field"
-	ReasonBadType     = "bad_type"
-	ReasonBadValue    = "bad_value"
-	ReasonInvalidJSON = "invalid_json"
+	ReasonWrongHour  = "wrong_hour" // event_time outside the partition hour it was stored under
+	ReasonUnreadable = "unreadable" // an object that is not NDJSON, gzip or Parquet, or is corrupt
 )
 
 // partitions is the fixed number of fingerprint partitions the aggregation

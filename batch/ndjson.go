@@ -84,7 +84,7 @@ func parseNDJSON(ctx context.Context, st *runState, data []byte, s Source, b *bl
 			if errors.As(err, &rej) {
 				b.reject(string(rej.Reason))
 			} else {
-				b.reject(ReasonInvalidJSON)
+				b.reject(string(event.ReasonInvalidJSON))
 			}
 			continue
 		}

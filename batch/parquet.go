@@ -295,7 +295,7 @@ func addRecord(st *runState, rec arrow.Record, s Source, b *block) error {
 		if b.bad == nil {
 			b.bad = map[string]int64{}
 		}
-		b.bad[ReasonBadType] += int64(n)
+		b.bad[string(event.ReasonBadType)] += int64(n)
 		return nil
 	}
 	var srcs strColumn
