@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"slices"
 	"sort"
@@ -163,7 +164,7 @@ func (b *Builder) Run(ctx context.Context) (*Summary, error) {
 			for _, o := range byHour[k] {
 				key := o.Key
 				sources = append(sources, Source{Name: storage.Join(b.Raw.Location(), key), Size: o.Size, Hour: o.Hour,
-					Fetch: func(ctx context.Context) ([]byte, error) { return storage.ReadAll(ctx, b.Raw, key) }})
+					Open: func(ctx context.Context) (io.ReadCloser, error) { return b.Raw.Get(ctx, key) }})
 			}
 			res, err := Aggregate(ctx, sources, Options{Workers: b.Workers, Progress: b.Progress})
 			if err != nil {

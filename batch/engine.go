@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"maps"
 	"math"
 	"runtime"
@@ -30,8 +31,10 @@ type Source struct {
 	// that an hour is always rebuilt from its own partition. Zero accepts
 	// any hour.
 	Hour time.Time
-	// Fetch returns the object's bytes.
+	// Fetch returns the object's bytes, or Open streams them (NDJSON is
+	// then parsed while it arrives; Parquet is read whole). Set one.
 	Fetch func(ctx context.Context) ([]byte, error)
+	Open  func(ctx context.Context) (io.ReadCloser, error)
 }
 
 // Options tunes an engine run.
@@ -86,7 +89,8 @@ type block struct {
 	// The event_ids, only read to confirm a fingerprint match: NDJSON
 	// blocks keep the parsed strings, Parquet blocks the Arrow columns
 	// they came from (no copy) and each event's row in them.
-	idStr      []string
+	idArena    []byte                // NDJSON: the event_ids one after another
+	idEnd      []uint32              // and where each ends
 	idCols     []strColumn           // pqarrow's event_id columns
 	idArrs     [][]parquet.ByteArray // or the direct reader's
 	idColStart []int                 // index of the first event of each column
@@ -116,8 +120,12 @@ func (b *block) add(fp, user uint64, val float64, win int32, typ, src uint32) {
 
 // id is event i's event_id (for Parquet blocks, a view into Arrow memory).
 func (b *block) id(i int) string {
-	if b.idStr != nil {
-		return b.idStr[i]
+	if b.idEnd != nil {
+		start := uint32(0)
+		if i > 0 {
+			start = b.idEnd[i-1]
+		}
+		return bytesString(b.idArena[start:b.idEnd[i]])
 	}
 	c := sort.Search(len(b.idColStart), func(j int) bool { return b.idColStart[j] > i }) - 1
 	if b.idArrs != nil {
@@ -212,26 +220,13 @@ func Aggregate(ctx context.Context, sources []Source, opt Options) (*Result, err
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 
-	type fetched struct {
-		i    int
-		data []byte
-		err  error
-	}
-	// Fetch ahead of decoding, in order, so a slow store overlaps with work.
+	// Fetch ahead of decoding, in order, so a slow store overlaps with
+	// work; streamed NDJSON arrives in pieces of whole lines.
 	fetchCh := make(chan fetched, 2)
 	go func() {
 		defer close(fetchCh)
 		for i, s := range sources {
-			data, err := s.Fetch(ctx)
-			if err != nil {
-				err = fmt.Errorf("reading raw object %s: %w", s.Name, err)
-			}
-			select {
-			case fetchCh <- fetched{i, data, err}:
-			case <-ctx.Done():
-				return
-			}
-			if err != nil {
+			if !fetchSource(ctx, i, s, fetchCh) {
 				return
 			}
 		}
@@ -267,32 +262,53 @@ func Aggregate(ctx context.Context, sources []Source, opt Options) (*Result, err
 	}
 
 	res := &Result{Bad: map[string]int64{}}
-	perSource := make([][]*block, len(sources))
-	var fetchErr error
-	for f := range fetchCh {
-		if f.err != nil {
-			fetchErr = f.err
-			break
-		}
-		res.Bytes += int64(len(f.data))
-		units, err := split(f.data, sources[f.i])
-		if err != nil {
-			// Unreadable object: count it, keep going.
-			res.Bad[ReasonUnreadable]++
-			if st.progress != nil {
-				st.progress.note("skipping %s: %v", sources[f.i].Name, err)
-			}
-			continue
-		}
-		perSource[f.i] = make([]*block, len(units))
-		for k, u := range units {
+	var slots []**block // in source order, then piece order
+	dispatch := func(units []unit) {
+		for _, u := range units {
+			slot := new(*block)
+			slots = append(slots, slot)
 			select {
-			case jobs <- job{u: u, slot: &perSource[f.i][k]}:
+			case jobs <- job{u: u, slot: slot}:
 			case <-ctx.Done():
 			}
 		}
-		if st.progress != nil {
-			st.progress.object(int64(len(f.data)))
+	}
+	var fetchErr error
+	for f := range fetchCh {
+		src := sources[f.i]
+		switch {
+		case f.err != nil:
+			fetchErr = f.err
+		case f.unreadable != nil:
+			// Unreadable object: count it, keep going.
+			res.Bad[ReasonUnreadable]++
+			if st.progress != nil {
+				st.progress.note("skipping %s: %v", src.Name, f.unreadable)
+			}
+		case f.piece:
+			dispatch(ndjsonUnits(f.data, src))
+		case f.done:
+			res.Bytes += f.size
+			if st.progress != nil {
+				st.progress.object(f.size)
+			}
+		default:
+			res.Bytes += int64(len(f.data))
+			units, err := split(f.data, src)
+			if err != nil {
+				res.Bad[ReasonUnreadable]++
+				if st.progress != nil {
+					st.progress.note("skipping %s: %v", src.Name, err)
+				}
+				continue
+			}
+			dispatch(units)
+			if st.progress != nil {
+				st.progress.object(int64(len(f.data)))
+			}
+		}
+		if fetchErr != nil {
+			break
 		}
 	}
 	close(jobs)
@@ -308,17 +324,16 @@ func Aggregate(ctx context.Context, sources []Source, opt Options) (*Result, err
 	}
 
 	var blocks []*block
-	for _, bs := range perSource {
-		for _, b := range bs {
-			if b == nil {
-				continue
-			}
-			blocks = append(blocks, b)
-			res.Rows += b.rows
-			res.Valid += int64(len(b.fp))
-			for r, n := range b.bad {
-				res.Bad[r] += n
-			}
+	for _, slot := range slots {
+		b := *slot
+		if b == nil {
+			continue
+		}
+		blocks = append(blocks, b)
+		res.Rows += b.rows
+		res.Valid += int64(len(b.fp))
+		for r, n := range b.bad {
+			res.Bad[r] += n
 		}
 	}
 	hours, dups, err := aggregateBlocks(blocks, workers, st)

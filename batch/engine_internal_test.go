@@ -10,10 +10,11 @@ func TestDedupIsExactOnFingerprintCollision(t *testing.T) {
 	typ, src := st.types.id("click"), st.sources.id("web")
 	const fp = 0xdeadbeefcafef00d
 	mk := func(ids []string, wins []int32) *block {
-		b := &block{idStr: []string{}}
+		b := &block{idEnd: []uint32{}}
 		for i, id := range ids {
 			b.add(fp, uint64(i+1), 1, wins[i], typ, src)
-			b.idStr = append(b.idStr, id)
+			b.idArena = append(b.idArena, id...)
+			b.idEnd = append(b.idEnd, uint32(len(b.idArena)))
 		}
 		return b
 	}

@@ -2,7 +2,9 @@ package batch_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
+	"io"
 	"testing"
 	"time"
 
@@ -132,5 +134,54 @@ func TestUnreadableObjects(t *testing.T) {
 	}
 	if res.Bad[batch.ReasonUnreadable] != 2 || res.Valid != 50 {
 		t.Errorf("bad %v valid %d, want 2 unreadable objects and 50 valid events", res.Bad, res.Valid)
+	}
+}
+
+func opener(data []byte) func(context.Context) (io.ReadCloser, error) {
+	return func(context.Context) (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
+}
+
+// Streamed sources (Open) give the same result as fetched ones, for NDJSON
+// larger than one piece, gzip NDJSON and Parquet; a gzip stream cut short
+// is counted as unreadable.
+func TestStreamedSources(t *testing.T) {
+	ctx := context.Background()
+	d := genEvents(14, 20000, dataStart, dataEnd, 0.05)
+	var nd []byte
+	for _, e := range d.events {
+		nd = append(e.AppendJSON(nd), '\n')
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(nd)
+	zw.Close()
+	pq := rawParquet(t, d.events, arrow.Millisecond)
+	want := expected(d.events, agg.Hour, nil)
+	for _, tc := range []struct {
+		name string
+		data []byte
+	}{{"ndjson", nd}, {"gzip", gz.Bytes()}, {"parquet", pq}} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := batch.Aggregate(ctx, []batch.Source{{Name: tc.name, Open: opener(tc.data)}}, batch.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Bad) != 0 || res.Bytes != int64(len(tc.data)) {
+				t.Errorf("bad %v, bytes %d of %d", res.Bad, res.Bytes, len(tc.data))
+			}
+			rows, err := views.Rows(res.Hours)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkRows(t, tc.name, rows, want)
+		})
+	}
+	cut := gz.Bytes()[:gz.Len()/2]
+	res, err := batch.Aggregate(ctx, []batch.Source{{Name: "cut.gz", Open: opener(cut)}}, batch.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Bad[batch.ReasonUnreadable] != 1 {
+		t.Errorf("a gzip stream cut short: bad %v, want unreadable 1", res.Bad)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"strconv"
@@ -65,7 +66,7 @@ func compare(b *testing.B, name string, got, want result) {
 // dedup by (hour, event_id), aggregate with sketches, encode the view.
 func ours(b *testing.B, path string) result {
 	ctx := context.Background()
-	src := batch.Source{Name: path, Fetch: func(context.Context) ([]byte, error) { return os.ReadFile(path) }}
+	src := batch.Source{Name: path, Open: func(context.Context) (io.ReadCloser, error) { return os.Open(path) }}
 	res, err := batch.Aggregate(ctx, []batch.Source{src}, batch.Options{})
 	if err != nil {
 		b.Fatal(err)
