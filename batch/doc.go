@@ -4,17 +4,22 @@
 // any engine; only the needed columns), validates them, deduplicates exactly
 // by event_id within each hour and aggregates per (hour, event_type,
 // source). Bad records are counted by reason and never stop a run. Decoding
-// runs in parallel (Parquet row groups, NDJSON pieces); aggregation is split
-// into a fixed number of fingerprint partitions, each deduplicating on its
-// own, merged in a fixed order so the output does not depend on the number
-// of cores.
+// runs in parallel: Parquet by row group (column readers directly for the
+// common layout, pqarrow for any other), NDJSON in pieces of whole lines
+// parsed while the object streams in (lines exactly as the transform writes
+// them take a fast path; any other line goes through the event package's
+// parser, which decides). Aggregation is split into a fixed number of
+// fingerprint partitions, each deduplicating on its own with the event_ids
+// compared on a fingerprint match (exact), merged in a fixed order so the
+// output does not depend on the number of cores.
 //
 // Builder maintains the batch view (batch/granularity=hour|day/dt=…/): the
 // watermark is the end of the last hour closed for longer than the allowed
 // lateness; the manifest (batch/_manifest.json) records the watermark and,
 // per hour, a digest of the raw objects it was built from, so a later run
 // rebuilds exactly the hours that got late data, and the days holding them.
-// Each partition is one object, replaced whole by Put; the manifest is
+// It aggregates hour by hour (memory holds one hour's events) and writes a
+// day's objects once its hours are built. Each partition is one object, replaced whole by Put; the manifest is
 // written last and is the commit point. A run that dies part-way leaves the
 // published manifest untouched; objects it already replaced hold complete,
 // correct data, and the next run keeps from them only the hours the

@@ -71,11 +71,16 @@ func fetchSource(ctx context.Context, i int, s Source, ch chan<- fetched) bool {
 		return true
 	}
 	if bytes.HasPrefix(head, []byte("PAR1")) {
-		data, err := io.ReadAll(br)
-		if err != nil {
+		// Parquet is read whole (its footer is at the end), into one
+		// buffer of the known size.
+		var buf bytes.Buffer
+		if s.Size > 0 {
+			buf.Grow(int(s.Size) + bytes.MinRead)
+		}
+		if _, err := buf.ReadFrom(br); err != nil {
 			return send(fetched{i: i, err: fmt.Errorf("reading raw object %s: %w", s.Name, err)})
 		}
-		return send(fetched{i: i, data: data})
+		return send(fetched{i: i, data: buf.Bytes()})
 	}
 	var r io.Reader = br
 	if len(head) >= 2 && head[0] == 0x1f && head[1] == 0x8b {

@@ -66,7 +66,11 @@ func compare(b *testing.B, name string, got, want result) {
 // dedup by (hour, event_id), aggregate with sketches, encode the view.
 func ours(b *testing.B, path string) result {
 	ctx := context.Background()
-	src := batch.Source{Name: path, Open: func(context.Context) (io.ReadCloser, error) { return os.Open(path) }}
+	fi, err := os.Stat(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	src := batch.Source{Name: path, Size: fi.Size(), Open: func(context.Context) (io.ReadCloser, error) { return os.Open(path) }}
 	res, err := batch.Aggregate(ctx, []batch.Source{src}, batch.Options{})
 	if err != nil {
 		b.Fatal(err)
