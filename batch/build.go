@@ -283,16 +283,17 @@ func (b *Builder) publishDay(ctx context.Context, dt string, old BatchMeta, rebu
 			}
 		}
 	}
+	fresh := agg.Table{}
 	for k, a := range built {
-		if k.WindowStart.Format("2006-01-02") != dt {
-			continue
+		if k.WindowStart.Format("2006-01-02") == dt {
+			fresh[k] = a
 		}
-		r, err := views.FromAggregate(k, a)
-		if err != nil {
-			return DayRecord{}, err
-		}
-		rows = append(rows, r)
 	}
+	newRows, err := Rows(fresh, b.Workers)
+	if err != nil {
+		return DayRecord{}, err
+	}
+	rows = append(rows, newRows...)
 	sortRows(rows)
 	dayRows, err := rollupRows(rows)
 	if err != nil {

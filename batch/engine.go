@@ -3,6 +3,7 @@ package batch
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -19,6 +20,7 @@ import (
 	"github.com/axiomhq/hyperloglog"
 
 	"github.com/lambdastack/lambdastack/internal/agg"
+	"github.com/lambdastack/lambdastack/internal/views"
 )
 
 // Source is one input of the engine: a raw object (NDJSON, plain or gzip,
@@ -501,24 +503,39 @@ func aggregateBlocks(blocks []*block, workers int, st *runState) (agg.Table, int
 	parallel(workers, partitions, func(p int) {
 		parts[p], dups[p] = aggregatePartition(blocks, starts, sc, p)
 	})
-	combined := map[uint64]*acc{}
+	// Combine each key over the partitions in partition order, keys in
+	// parallel, and build its sketch.
 	var nd int64
+	keySet := map[uint64]struct{}{}
 	for p := 0; p < partitions; p++ {
 		nd += dups[p]
-		for _, k := range slices.Sorted(maps.Keys(parts[p])) {
-			b := parts[p][k]
-			if a, ok := combined[k]; ok {
-				if err := a.merge(b); err != nil {
-					return nil, 0, fmt.Errorf("merging partition sketches: %w", err)
-				}
-			} else {
-				combined[k] = b
-			}
+		for k := range parts[p] {
+			keySet[k] = struct{}{}
 		}
 	}
-	keys := slices.Sorted(maps.Keys(combined))
+	keys := slices.Sorted(maps.Keys(keySet))
 	aggs := make([]*agg.Aggregate, len(keys))
-	parallel(workers, len(keys), func(i int) { aggs[i] = combined[keys[i]].aggregate() })
+	errs := make([]error, len(keys))
+	parallel(workers, len(keys), func(i int) {
+		var a *acc
+		for p := 0; p < partitions; p++ {
+			b, ok := parts[p][keys[i]]
+			switch {
+			case !ok:
+			case a == nil:
+				a = b
+			default:
+				if err := a.merge(b); err != nil {
+					errs[i] = fmt.Errorf("merging partition sketches: %w", err)
+					return
+				}
+			}
+		}
+		aggs[i] = a.aggregate()
+	})
+	if err := errors.Join(errs...); err != nil {
+		return nil, 0, err
+	}
 	out := make(agg.Table, len(keys))
 	for i, k := range keys {
 		win, typ, src := unpackKey(k)
@@ -661,3 +678,19 @@ func validEventType(v string) bool {
 }
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// Rows is views.Rows with the rows (sketch encoding and estimate, the
+// costly part) made on up to workers goroutines.
+func Rows(t agg.Table, workers int) ([]views.Row, error) {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	keys := t.Keys()
+	rows := make([]views.Row, len(keys))
+	errs := make([]error, len(keys))
+	parallel(workers, len(keys), func(i int) { rows[i], errs[i] = views.FromAggregate(keys[i], t[keys[i]]) })
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return rows, nil
+}

@@ -75,7 +75,7 @@ func ours(b *testing.B, path string) result {
 	if err != nil {
 		b.Fatal(err)
 	}
-	vr, err := views.Rows(res.Hours)
+	vr, err := batch.Rows(res.Hours, 0)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -140,6 +140,9 @@ func writerProps() *parquet.WriterProperties {
 		// speed object's encoding) and bytes.
 		parquet.WithDictionaryFor("event_fingerprints.list.element", false),
 		parquet.WithDictionaryFor("event_values.list.element", false),
+		// Sketches are distinct blobs (16 KiB when dense): hashing them
+		// for a dictionary is wasted work.
+		parquet.WithDictionaryFor("users_sketch", false),
 	)
 }
 
