@@ -24,8 +24,8 @@ import (
 
 // directLayout is where the direct reader finds each column.
 type directLayout struct {
-	id, typ, user, time, src, value int // leaf column indices; -1 when absent
-	timeMul, timeDiv                int64
+	id, typ, user, time, src, value int   // leaf column indices; -1 when absent
+	timeDiv                         int64 // event_time units per millisecond
 }
 
 // planDirect checks whether the file can be read directly.
