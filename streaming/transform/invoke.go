@@ -2,6 +2,7 @@ package transform
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"slices"
 	"strconv"
@@ -142,10 +143,8 @@ func (r *inRecord) idJSON(p []byte) ([]byte, error) {
 		return nil, eventError("a record has no recordId")
 	}
 	raw := p[r.id.start-1 : r.id.end+1]
-	for _, c := range raw {
-		if c < 0x20 {
-			return nil, eventError("recordId %q has a control character", raw)
-		}
+	if hasControl(raw) {
+		return nil, eventError("recordId %q has a control character", raw)
 	}
 	if !r.id.escaped {
 		return raw, nil
@@ -157,10 +156,28 @@ func (r *inRecord) idJSON(p []byte) ([]byte, error) {
 	return appendString(nil, s), nil
 }
 
+// hasControl reports whether b holds a byte below 0x20, eight at a time.
+func hasControl(b []byte) bool {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		if ((x-lo*0x20)&^x)&hi != 0 {
+			return true
+		}
+	}
+	for ; i < len(b); i++ {
+		if b[i] < 0x20 {
+			return true
+		}
+	}
+	return false
+}
+
 // decode returns the record's data, base64-decoded into dst.
 func (r *inRecord) decode(p, dst []byte) ([]byte, bool) {
 	if !r.hasData {
-		return dst, false
+		return dst, true // no data: an empty record, rejected and kept like any other
 	}
 	src := p[r.data.start:r.data.end]
 	if r.data.escaped {
@@ -196,6 +213,7 @@ func parseEvent(p []byte, recs []inRecord) ([]inRecord, error) {
 			continue
 		}
 		sawRecords = true
+		recs = recs[:0] // a repeated key: the last one counts, as in encoding/json
 		if s.peek() == 'n' {
 			if !s.literal("null") {
 				return nil, s.error()
@@ -215,6 +233,10 @@ func parseEvent(p []byte, recs []inRecord) ([]inRecord, error) {
 				if !ok {
 					return nil, s.error()
 				}
+				if s.peek() == 'n' && (k == "recordId" || k == "approximateArrivalTimestamp") {
+					ok = s.literal("null") // leaves the field as it was, as in encoding/json
+					continue
+				}
 				switch k {
 				case "recordId":
 					r.id, ok = s.str()
@@ -222,6 +244,7 @@ func parseEvent(p []byte, recs []inRecord) ([]inRecord, error) {
 				case "data":
 					if s.peek() == 'n' {
 						ok = s.literal("null")
+						r.hasData = false
 						break
 					}
 					r.data, ok = s.longStr()
