@@ -73,3 +73,4 @@ test-integration: deps moto
 # Benchmarks behind docs/benchmarks.md.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/gen
+	GOMAXPROCS=1 $(GO) test -run '^$$' -bench . -benchmem ./internal/event ./streaming/transform

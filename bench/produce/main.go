@@ -7,7 +7,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -105,7 +104,7 @@ func run(endpoint string, events int, aggregate bool, senders int) error {
 		return fmt.Errorf("reading back: %w", err)
 	}
 	if read != events {
-		return errors.New(fmt.Sprintf("read back %d events, produced %d", read, events))
+		return fmt.Errorf("read back %d events, produced %d", read, events)
 	}
 	return json.NewEncoder(os.Stdout).Encode(map[string]any{"aggregate": aggregate, "senders": senders, "events": events,
 		"event_bytes": bytes, "seconds": el, "events_per_s": float64(st.Records) / el, "mib_per_s": float64(bytes) / el / (1 << 20),

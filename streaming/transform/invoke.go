@@ -234,7 +234,9 @@ func parseEvent(p []byte, recs []inRecord) ([]inRecord, error) {
 					return nil, s.error()
 				}
 				if s.peek() == 'n' && (k == "recordId" || k == "approximateArrivalTimestamp") {
-					ok = s.literal("null") // leaves the field as it was, as in encoding/json
+					// Leaves the field as it was, as in encoding/json; a bad
+					// literal sets s.err, which ends the loop.
+					s.literal("null")
 					continue
 				}
 				switch k {

@@ -92,15 +92,6 @@ func (s *scan) str() (span, bool) {
 	return s.longStr()
 }
 
-// strStop marks the bytes str stops at: quote, backslash, control bytes.
-var strStop = func() (t [256]bool) {
-	for c := range 0x20 {
-		t[c] = true
-	}
-	t['"'], t['\\'] = true, true
-	return t
-}()
-
 // longStr reads a string that rarely has escapes, eight bytes at a time.
 // Control characters are not checked here (see str).
 func (s *scan) longStr() (span, bool) {
