@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/lambdastack/lambdastack/internal/storage"
+	"github.com/lambdastack/lambdastack/streaming"
 	"github.com/lambdastack/lambdastack/streaming/speed"
 )
 
@@ -160,6 +161,5 @@ func openStore(_ context.Context, loc string) (storage.Store, error) {
 	return storage.NewLocal(loc)
 }
 
-// deaggregate is the KPL de-aggregation the handler uses (nil until the
-// stream package's codec lands).
-var deaggregate speed.Deaggregator
+// deaggregate is the KPL de-aggregation the handler uses.
+var deaggregate speed.Deaggregator = streaming.DeaggregateData
