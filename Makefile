@@ -11,7 +11,7 @@ MOTO_VENV         := $(BIN)/moto-venv
 # A moto installed by `make moto` is found by the tests through PATH.
 export PATH := $(MOTO_VENV)/bin:$(BIN):$(PATH)
 
-.PHONY: demo test deps fmt-check vet staticcheck moto unit test-integration build bench
+.PHONY: demo test deps fmt-check vet staticcheck moto unit test-integration build bench cdk-deps cdk-check test-infra
 
 build:
 	$(GO) build -o bin/lambdastack ./cmd/lambdastack
@@ -60,17 +60,42 @@ moto:
 
 # Unit and integration tests. Integration tests start moto_server themselves
 # (or use AWS_ENDPOINT_URL when it is set) and must run, not skip, in CI.
-test: deps moto fmt-check vet staticcheck
+test: deps moto cdk-deps fmt-check vet staticcheck cdk-check
 	./scripts/gotest.sh ./...
 
 unit: deps
 	$(GO) test -count=1 -skip Integration ./...
 
 # Only the tests that talk to an AWS emulator.
-test-integration: deps moto
+test-integration: deps moto cdk-deps
 	$(GO) test -count=1 -v -run Integration ./...
 
 # Benchmarks behind docs/benchmarks.md.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/gen
 	GOMAXPROCS=1 $(GO) test -run '^$$' -bench . -benchmem ./internal/event ./streaming/transform
+
+# --- The CDK app (infra/) ---------------------------------------------------
+# The CDK CLI is pinned by package-lock.json; npm ci also drops a go.mod into
+# node_modules so ./... never reaches the Go files the CLI ships.
+CDK      := npx --no-install cdk
+CDK_OUT  := build/cdk-synth
+CDK_QS   := -c stage=qs -c quicksightPrincipalArn=arn:aws:quicksight:us-east-1:123456789012:user/default/analyst -c alarmEmail=ops@example.com
+
+cdk-deps:
+	npm ci --no-audit --no-fund --loglevel=error
+
+# cdk synth (which builds the Lambda bootstraps and runs cdk-nag: an
+# unsuppressed error fails it) for the default stage and a QuickSight-enabled
+# one, then cfn-lint on every template: zero errors allowed.
+cdk-check: cdk-deps
+	rm -rf $(CDK_OUT)
+	$(CDK) synth --quiet -o $(CDK_OUT)/default
+	$(CDK) synth --quiet -o $(CDK_OUT)/quicksight $(CDK_QS)
+	cfn-lint --non-zero-exit-code error $(CDK_OUT)/*/*.template.json
+	@echo "cdk synth + cdk-nag + cfn-lint: OK ($$(ls $(CDK_OUT)/*/*.template.json | wc -l) templates, 0 errors)"
+
+# Everything about the CDK app: synth + cfn-lint, then the assertion and
+# cdk-nag tests and the deploy smoke test against moto on localhost:4566.
+test-infra: deps moto cdk-check
+	./scripts/gotest.sh ./infra

@@ -72,15 +72,5 @@ func NewGoFunction(scope constructs.Construct, id string, props *GoFunctionProps
 		LogGroup:      logs,
 		LoggingFormat: awslambda.LoggingFormat_JSON,
 	})
-	// The role's policy (its grants) must exist before the function runs.
-	dependOnPolicy(fn, role)
 	return &GoFunction{Construct: c, Function: fn, Role: role, LogGroup: logs}
-}
-
-// dependOnPolicy makes c wait for the role's default policy, which holds
-// the grants added to the role.
-func dependOnPolicy(c constructs.IConstruct, role awsiam.Role) {
-	if p := role.Node().TryFindChild(jsii.String("DefaultPolicy")); p != nil {
-		c.Node().AddDependency(p)
-	}
 }

@@ -14,12 +14,14 @@ import (
 	"github.com/aws/jsii-runtime-go"
 )
 
-// RawPrefix is the Firehose S3 prefix: the transform Lambda returns one
-// partition key, "prefix", holding the whole partition path of a record
-// ("events/dt=2024-05-01/hour=13" or "errors/missing_field/dt=2024-05-01"),
-// so valid events and quarantined records share one delivery stream and land
-// where the Glue tables' projections look (DESIGN.md "Storage layout").
-const RawPrefix = "!{partitionKeyFromLambda:prefix}/"
+// RawPrefix is the Firehose S3 prefix. The transform Lambda
+// (streaming/transform) returns the partition keys route ("events" or
+// "errors/<reason>"), dt and hour for every record, so valid events and
+// quarantined records share one delivery stream and land where the Glue
+// tables' projections look: events/dt=…/hour=…/ and
+// errors/<reason>/dt=…/hour=…/ (DESIGN.md "Storage layout"; Athena reads the
+// hour folders below an errors dt= partition).
+const RawPrefix = "!{partitionKeyFromLambda:route}/dt=!{partitionKeyFromLambda:dt}/hour=!{partitionKeyFromLambda:hour}/"
 
 // RawErrorPrefix is where Firehose puts records it could not process or
 // deliver (the transform's ProcessingFailed records among them).
@@ -125,5 +127,13 @@ func param(name, value string) *awskinesisfirehose.CfnDeliveryStream_ProcessorPa
 	return &awskinesisfirehose.CfnDeliveryStream_ProcessorParameterProperty{
 		ParameterName:  jsii.String(name),
 		ParameterValue: jsii.String(value),
+	}
+}
+
+// dependOnPolicy makes c wait for the role's default policy, which holds
+// the grants added to the role.
+func dependOnPolicy(c constructs.IConstruct, role awsiam.Role) {
+	if p := role.Node().TryFindChild(jsii.String("DefaultPolicy")); p != nil {
+		c.Node().AddDependency(p)
 	}
 }

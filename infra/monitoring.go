@@ -11,7 +11,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
-	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 )
@@ -28,6 +28,8 @@ type MonitoringProps struct {
 	DeliveryStream awskinesisfirehose.CfnDeliveryStream
 	// Functions by name (transform, speed, batch, merge).
 	Functions map[string]awslambda.IFunction
+	// FailedBatches is the speed layer's on-failure queue, when deployed.
+	FailedBatches awssqs.IQueue
 }
 
 // Monitoring is the alarm topic, the alarms and the operations dashboard.
@@ -163,6 +165,15 @@ func NewMonitoring(scope constructs.Construct, id string, props *MonitoringProps
 		})
 	}
 
+	if q := props.FailedBatches; q != nil {
+		depth := q.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{
+			Statistic: jsii.String("Maximum"), Period: five,
+		})
+		alarm("SpeedFailedBatches", "Kinesis batches the speed Lambda gave up on are waiting in the failed-batches queue",
+			depth, 0, gt, notBreaching)
+		widgets = append(widgets, []awscloudwatch.IWidget{graph("Speed: failed batches queued", depth)})
+	}
+
 	if _, ok := props.Functions["batch"]; ok {
 		// One hour of schedule, the lateness and a run's own time are normal;
 		// a watermark older than three hours means batch runs are not landing.
@@ -178,13 +189,6 @@ func NewMonitoring(scope constructs.Construct, id string, props *MonitoringProps
 		widgets = append(widgets, []awscloudwatch.IWidget{graph("Batch: watermark age (s)", age)})
 	}
 
-	alarmWidgets := make([]interfacesawscloudwatch.IAlarmRef, len(m.Alarms))
-	for i, a := range m.Alarms {
-		alarmWidgets[i] = a
-	}
-	widgets = append([][]awscloudwatch.IWidget{{awscloudwatch.NewAlarmStatusWidget(&awscloudwatch.AlarmStatusWidgetProps{
-		Title: jsii.String("lambdastack " + cfg.Stage + " alarms"), Alarms: &alarmWidgets, Width: jsii.Number(24),
-	})}}, widgets...)
 	rows := make([]*[]awscloudwatch.IWidget, len(widgets))
 	for i := range widgets {
 		rows[i] = &widgets[i]

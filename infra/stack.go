@@ -122,6 +122,9 @@ func NewLambdaStackStack(scope constructs.Construct, id string, props *LambdaSta
 	if s.Ingest != nil {
 		mp.DeliveryStream = s.Ingest.DeliveryStream
 	}
+	if s.Speed != nil {
+		mp.FailedBatches = s.Speed.FailedBatches
+	}
 	s.Monitoring = NewMonitoring(stack, "Monitoring", mp)
 
 	if cfg.QuickSightPrincipalARN != "" {

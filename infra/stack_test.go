@@ -394,6 +394,9 @@ func TestStackDefault(t *testing.T) {
 		if s.landedEntry(BatchEntry) {
 			want = append(want, "WatermarkAgeSeconds")
 		}
+		if s.landedEntry(SpeedEntry) {
+			want = append(want, "ApproximateNumberOfMessagesVisible")
+		}
 		for _, m := range want {
 			if !metrics[m] {
 				t.Errorf("no alarm on %s (alarms on %v)", m, keys(metrics))

@@ -16,6 +16,8 @@ type Query struct {
 	Name        string
 	Description string
 	SQL         string // the whole file, header included
+	// Params are the declared parameters, in placeholder order.
+	Params []Param
 }
 
 // All returns every named query, sorted by name.
@@ -75,10 +77,24 @@ func parse(text string) (Query, error) {
 			q.Name = strings.TrimSpace(v)
 		case "description":
 			q.Description = strings.TrimSpace(v)
+		case "param":
+			p, err := parseParam(v)
+			if err != nil {
+				return q, err
+			}
+			for _, o := range q.Params {
+				if o.Name == p.Name {
+					return q, fmt.Errorf("param %s declared twice", p.Name)
+				}
+			}
+			q.Params = append(q.Params, p)
 		}
 	}
 	if q.Name == "" || q.Description == "" {
 		return q, fmt.Errorf("missing -- name: or -- description: header")
+	}
+	if n := len(segments(text)) - 1; n != len(q.Params) {
+		return q, fmt.Errorf("%d ? placeholders but %d -- param: headers", n, len(q.Params))
 	}
 	return q, nil
 }

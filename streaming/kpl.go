@@ -242,17 +242,3 @@ func Deaggregate(data []byte) (records []Record, aggregated bool, err error) {
 	}
 	return records, true, nil
 }
-
-// DeaggregateData is Deaggregate for callers that need only the data of the
-// user records (the speed layer's Deaggregator). The slices alias data.
-func DeaggregateData(data []byte) ([][]byte, bool, error) {
-	recs, aggregated, err := Deaggregate(data)
-	if !aggregated || err != nil {
-		return nil, aggregated, err
-	}
-	out := make([][]byte, len(recs))
-	for i, r := range recs {
-		out[i] = r.Data
-	}
-	return out, true, nil
-}

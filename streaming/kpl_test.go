@@ -157,16 +157,3 @@ func TestDeaggregate(t *testing.T) {
 		t.Fatalf("after Reset: len %d size %d", a.Len(), a.Size())
 	}
 }
-
-func TestDeaggregateData(t *testing.T) {
-	var a Aggregator
-	a.Add(Record{PartitionKey: "k", Data: []byte("one")})
-	a.Add(Record{PartitionKey: "k", Data: []byte("two")})
-	got, agg, err := DeaggregateData(a.Bytes())
-	if err != nil || !agg || len(got) != 2 || string(got[1]) != "two" {
-		t.Fatalf("%q %v %v", got, agg, err)
-	}
-	if got, agg, err := DeaggregateData([]byte("plain")); got != nil || agg || err != nil {
-		t.Fatalf("plain: %q %v %v", got, agg, err)
-	}
-}

@@ -14,7 +14,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/lambdastack/lambdastack/internal/storage"
-	"github.com/lambdastack/lambdastack/streaming"
 	"github.com/lambdastack/lambdastack/streaming/speed"
 )
 
@@ -52,11 +51,11 @@ AWS configuration).`,
 					defer f.Close()
 					in = f
 				}
-				st, err := openStore(ctx, *out)
+				st, err := storage.Open(ctx, *out)
 				if err != nil {
 					return err
 				}
-				h := &speed.Handler{Store: st, Deaggregate: deaggregate, Log: env.stderr}
+				h := &speed.Handler{Store: st, Log: env.stderr}
 				if *metrics {
 					h.Metrics = env.stderr
 				}
@@ -151,15 +150,3 @@ func reasons(m map[string]int) string {
 	}
 	return " (" + strings.Join(parts, ", ") + ")"
 }
-
-// openStore opens a views location. Until storage.Open lands, only local
-// directories are supported.
-func openStore(_ context.Context, loc string) (storage.Store, error) {
-	if strings.Contains(loc, "://") {
-		return nil, fmt.Errorf("opening %s: only local directories are supported yet", loc)
-	}
-	return storage.NewLocal(loc)
-}
-
-// deaggregate is the KPL de-aggregation the handler uses.
-var deaggregate speed.Deaggregator = streaming.DeaggregateData

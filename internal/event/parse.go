@@ -13,8 +13,13 @@ import (
 // functions stay linear and readable.
 type scanner struct {
 	data []byte
-	pos  int
-	err  *Rejection
+	// src is data as one string: strings without escapes are cut from it,
+	// one allocation per record instead of one per string.
+	src string
+	pos int
+	err *Rejection
+	// dropAttrs: check attributes but do not keep them.
+	dropAttrs bool
 }
 
 func (s *scanner) fail(format string, a ...any) {
@@ -72,7 +77,7 @@ func (s *scanner) str() string {
 		c := s.data[s.pos]
 		switch {
 		case c == '"':
-			v := string(s.data[start:s.pos])
+			v := s.src[start:s.pos]
 			s.pos++
 			return v
 		case c == '\\':
@@ -400,10 +405,14 @@ func jsonType(c byte) string {
 
 // parse reads one event object. enriched also reads received_time.
 func parse(data []byte, enriched bool) (Event, *Rejection) {
+	return parseWith(data, enriched, false)
+}
+
+func parseWith(data []byte, enriched, dropAttrs bool) (Event, *Rejection) {
 	if !utf8.Valid(data) {
 		return Event{}, reject(ReasonNotUTF8, "", "record is not valid UTF-8")
 	}
-	s := scanner{data: data}
+	s := scanner{data: data, src: string(data), dropAttrs: dropAttrs}
 	var e Event
 	var fieldErr *Rejection
 	var seen [fReceivedTime + 1]bool
@@ -620,6 +629,9 @@ func (s *scanner) field(e *Event, id int, c byte) *Rejection {
 }
 
 func (s *scanner) attributes(e *Event) *Rejection {
+	if s.dropAttrs {
+		return s.checkAttributes()
+	}
 	s.pos++ // '{'
 	attrs := map[string]string{}
 	var rej *Rejection
@@ -657,6 +669,55 @@ func (s *scanner) attributes(e *Event) *Rejection {
 	}
 	e.Attributes = attrs
 	return nil
+}
+
+// checkAttributes is attributes without keeping them: it reads keys and
+// values the same way (strings cut from the record cost no allocation) and
+// counts the values. Where the outcome needs the map (a value that is not a
+// string, or more than MaxAttributes values, where a repeated key counts
+// once) it reads the object again with attributes, so the rejection is the
+// same.
+func (s *scanner) checkAttributes() *Rejection {
+	start := s.pos
+	s.pos++ // '{'
+	if s.peek() == '}' {
+		s.pos++
+		return nil
+	}
+	n := 0
+	for s.err == nil {
+		s.str()
+		s.expect(':')
+		if s.err != nil {
+			return nil
+		}
+		if s.peek() != '"' {
+			return s.attributesAgain(start)
+		}
+		s.str()
+		n++
+		if s.peek() == ',' {
+			s.pos++
+			continue
+		}
+		s.expect('}')
+		break
+	}
+	if s.err != nil || n <= MaxAttributes {
+		return nil
+	}
+	return s.attributesAgain(start)
+}
+
+// attributesAgain reads the attributes object at start with a map, for the
+// rare records whose rejection needs it, and drops the map.
+func (s *scanner) attributesAgain(start int) *Rejection {
+	s.pos = start
+	s.dropAttrs = false
+	var tmp Event
+	rej := s.attributes(&tmp)
+	s.dropAttrs = true
+	return rej
 }
 
 func validEventType(v string) bool {

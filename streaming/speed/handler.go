@@ -15,6 +15,7 @@ import (
 	"github.com/lambdastack/lambdastack/internal/event"
 	"github.com/lambdastack/lambdastack/internal/storage"
 	"github.com/lambdastack/lambdastack/internal/views"
+	"github.com/lambdastack/lambdastack/streaming"
 )
 
 // Reasons the speed layer skips a record for, besides the event model's.
@@ -33,13 +34,27 @@ const (
 // to be an aggregate but could not be read.
 type Deaggregator func(data []byte) (records [][]byte, aggregated bool, err error)
 
+// KPL is the Deaggregator for records of the Kinesis Producer Library's
+// aggregated format (streaming.Deaggregate).
+func KPL(data []byte) ([][]byte, bool, error) {
+	recs, aggregated, err := streaming.Deaggregate(data)
+	if !aggregated || err != nil {
+		return nil, aggregated, err
+	}
+	out := make([][]byte, len(recs))
+	for i := range recs {
+		out[i] = recs[i].Data
+	}
+	return out, true, nil
+}
+
 // Handler is the speed-layer Lambda handler. Its fields are its
 // dependencies; the zero values of the optional ones are usable.
 type Handler struct {
 	// Store receives the speed objects (the views location).
 	Store storage.Store
-	// Deaggregate splits KPL aggregated records; nil uses every record as
-	// one event.
+	// Deaggregate splits KPL aggregated records; nil uses the KPL codec of
+	// package streaming.
 	Deaggregate Deaggregator
 	// Now stamps metric lines and is the received time of a record that
 	// has no arrival timestamp; nil means time.Now.
@@ -160,33 +175,51 @@ func (h *Handler) process(ctx context.Context, ev events.KinesisEvent) Result {
 // hourState collects the aggregates of one hour of one shard batch.
 type hourState struct {
 	start time.Time
-	table agg.Table
+	keys  map[typeSource]*keyState
 	first int // index of the first record with an event in this hour
 }
 
+type typeSource struct{ eventType, source string }
+
+// keyState accumulates one key. The batch deduplicates by fingerprint
+// before adding, so the aggregate itself does not track fingerprints: they
+// are collected in entries and sorted once when the row is built, which
+// costs a fraction of a map insert per event.
+type keyState struct {
+	agg     *agg.Aggregate
+	entries []fpValue
+}
+
+type fpValue struct {
+	fp    uint64
+	value float64
+}
+
 func (h *Handler) processShard(ctx context.Context, b *shardBatch, res *Result) {
-	seen := make(map[uint64]struct{}, len(b.records))
-	var hours []*hourState
-	var last *hourState
+	seen := newFPSet(len(b.records))
 	var (
-		lastKey agg.Key
-		lastAgg *agg.Aggregate
+		hours   []*hourState
+		last    *hourState
+		lastKey typeSource
+		lastKS  *keyState
 	)
+	deaggregate := h.Deaggregate
+	if deaggregate == nil {
+		deaggregate = KPL
+	}
 	one := make([][]byte, 1)
 	for i, rec := range b.records {
 		data := rec.Kinesis.Data
 		one[0] = data
 		users := one
-		if h.Deaggregate != nil {
-			recs, aggregated, err := h.Deaggregate(data)
-			if err != nil {
-				res.UserRecords++
-				res.Invalid[ReasonBadAggregate]++
-				continue
-			}
-			if aggregated {
-				users = recs
-			}
+		recs, aggregated, err := deaggregate(data)
+		if err != nil {
+			res.UserRecords++
+			res.Invalid[ReasonBadAggregate]++
+			continue
+		}
+		if aggregated {
+			users = recs
 		}
 		received := rec.Kinesis.ApproximateArrivalTimestamp.Time
 		if received.IsZero() {
@@ -194,20 +227,19 @@ func (h *Handler) processShard(ctx context.Context, b *shardBatch, res *Result) 
 		}
 		for _, u := range users {
 			res.UserRecords++
-			e, rej := event.Validate(u, received)
+			e, rej := event.ValidateLean(u, received)
 			if rej != nil {
 				res.Invalid[string(rej.Reason)]++
 				continue
 			}
 			fp := agg.Fingerprint(e.EventID)
-			if _, dup := seen[fp]; dup {
+			if !seen.add(fp) {
 				res.Duplicates++
 				continue
 			}
-			seen[fp] = struct{}{}
 			hour := agg.Window(e.EventTime, agg.Hour)
 			if last == nil || !last.start.Equal(hour) {
-				last = nil
+				last, lastKS = nil, nil
 				for _, hs := range hours {
 					if hs.start.Equal(hour) {
 						last = hs
@@ -215,15 +247,21 @@ func (h *Handler) processShard(ctx context.Context, b *shardBatch, res *Result) 
 					}
 				}
 				if last == nil {
-					last = &hourState{start: hour, table: agg.Table{}, first: i}
+					last = &hourState{start: hour, keys: map[typeSource]*keyState{}, first: i}
 					hours = append(hours, last)
 				}
 			}
-			k := agg.Key{WindowStart: hour, EventType: e.EventType, Source: e.Source}
-			if lastAgg == nil || k != lastKey {
-				lastKey, lastAgg = k, last.table.Get(k, true)
+			k := typeSource{e.EventType, e.Source}
+			if lastKS == nil || k != lastKey {
+				lastKS = last.keys[k]
+				if lastKS == nil {
+					lastKS = &keyState{agg: agg.New(false)}
+					last.keys[k] = lastKS
+				}
+				lastKey = k
 			}
-			lastAgg.Add(fp, agg.UserHash(e.UserID), e.Value)
+			lastKS.agg.Add(fp, agg.UserHash(e.UserID), e.Value)
+			lastKS.entries = append(lastKS.entries, fpValue{fp, e.Value})
 			res.Events++
 		}
 	}
@@ -251,19 +289,61 @@ func (h *Handler) processShard(ctx context.Context, b *shardBatch, res *Result) 
 	}
 }
 
+// rows builds the speed-view rows of one hour in key order. Each row is
+// what views.FromAggregate makes of a tracked aggregate of the same events:
+// fingerprints ascending with their values, and value_sum added in
+// fingerprint order so it does not depend on arrival order.
+func (hs *hourState) rows() ([]views.Row, error) {
+	keys := make([]typeSource, 0, len(hs.keys))
+	for k := range hs.keys {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(x, y typeSource) int {
+		if c := strings.Compare(x.eventType, y.eventType); c != 0 {
+			return c
+		}
+		return strings.Compare(x.source, y.source)
+	})
+	rows := make([]views.Row, 0, len(keys))
+	for _, k := range keys {
+		ks := hs.keys[k]
+		slices.SortFunc(ks.entries, func(x, y fpValue) int {
+			switch {
+			case x.fp < y.fp:
+				return -1
+			case x.fp > y.fp:
+				return 1
+			}
+			return 0
+		})
+		fps := make([]uint64, len(ks.entries))
+		vals := make([]float64, len(ks.entries))
+		var sum float64
+		for i, en := range ks.entries {
+			fps[i], vals[i] = en.fp, en.value
+			sum += en.value
+		}
+		ks.agg.Events, ks.agg.ValueSum = int64(len(ks.entries)), sum
+		r, err := views.FromAggregate(agg.Key{WindowStart: hs.start, EventType: k.eventType, Source: k.source}, ks.agg)
+		if err != nil {
+			return nil, err
+		}
+		r.Fingerprints, r.Values = fps, vals
+		rows = append(rows, r)
+	}
+	return rows, nil
+}
+
 func (h *Handler) writeHour(ctx context.Context, shard, first, last string, hs *hourState) Object {
 	o := Object{Key: ObjectKey(shard, first, last, hs.start), Shard: shard, Hour: hs.start}
-	for _, a := range hs.table {
-		a.Normalize()
-		o.Events += a.Events
-	}
-	rows, err := views.Rows(hs.table)
+	rows, err := hs.rows()
 	if err != nil {
 		o.Err = fmt.Errorf("building speed view %s: %w", o.Key, err)
 		return o
 	}
 	o.Rows = len(rows)
 	for i := range rows {
+		o.Events += rows[i].Events
 		o.ValueSum += rows[i].ValueSum
 	}
 	data, err := views.Encode(glue.SpeedView, rows)

@@ -3,9 +3,11 @@ package speed_test
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,9 +16,11 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/lambdastack/lambdastack/glue"
 	"github.com/lambdastack/lambdastack/internal/agg"
 	"github.com/lambdastack/lambdastack/internal/storage"
 	"github.com/lambdastack/lambdastack/internal/views"
+	"github.com/lambdastack/lambdastack/streaming"
 	"github.com/lambdastack/lambdastack/streaming/speed"
 )
 
@@ -465,5 +469,84 @@ func TestAWSSamplePayload(t *testing.T) {
 	}
 	if objs, _ := st.List(context.Background(), ""); len(objs) != 0 {
 		t.Fatalf("wrote %v for a batch without events", objs)
+	}
+}
+
+// The handler builds rows without tracked aggregates (for speed); they must
+// be exactly what agg and views make of the same events: same bytes.
+func TestObjectsEqualTrackedAggregates(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	var payloads [][]byte
+	tables := map[time.Time]agg.Table{}
+	for range 3000 {
+		// A redelivery carries the same event: all fields follow from the id.
+		id := fmt.Sprint("e", r.IntN(2500))
+		rr := rand.New(rand.NewPCG(agg.Fingerprint(id), 5))
+		e := ev{id: id, typ: []string{"a", "b", "c"}[rr.IntN(3)], user: fmt.Sprint("u", rr.IntN(400)),
+			source: []string{"", "web", "ios"}[rr.IntN(3)],
+			at:     hour10.Add(time.Duration(rr.IntN(6300)) * time.Second), // before arrival+15m
+			value:  float64(rr.IntN(1e6)) / 7}
+		payloads = append(payloads, e.json())
+		src := e.source
+		if src == "" {
+			src = "unknown"
+		}
+		w := agg.Window(e.at, agg.Hour)
+		if tables[w] == nil {
+			tables[w] = agg.Table{}
+		}
+		tables[w].Get(agg.Key{WindowStart: w, EventType: e.typ, Source: src}, true).Add(agg.Fingerprint(e.id), agg.UserHash(e.user), e.value)
+	}
+	h, st := newHandler(t)
+	res := h.Process(context.Background(), kinesisEvent("shardId-000000000000", 1, payloads...))
+	if len(res.Objects) != len(tables) {
+		t.Fatalf("%d objects, want %d", len(res.Objects), len(tables))
+	}
+	for _, o := range res.Objects {
+		tbl := tables[o.Hour]
+		for _, a := range tbl {
+			a.Normalize()
+		}
+		rows, err := views.Rows(tbl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := views.Encode(glue.SpeedView, rows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := storage.ReadAll(context.Background(), st, o.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s differs from the tracked aggregates' encoding", o.Key)
+		}
+	}
+}
+
+func TestKPLAggregatedRecords(t *testing.T) {
+	var a streaming.Aggregator
+	for _, e := range []ev{
+		{id: "k1", typ: "view", user: "u1", at: hour10},
+		{id: "k2", typ: "view", user: "u2", at: hour10},
+		{id: "k1", typ: "view", user: "u1", at: hour10}, // a retry the producer packed again
+	} {
+		a.Add(streaming.Record{PartitionKey: e.user, Data: e.json()})
+	}
+	agg1 := a.Bytes()
+	// Magic bytes and a matching MD5 around a broken protobuf: poison.
+	body := []byte{0x1a, 0xff, 0x01}
+	sum := md5.Sum(body)
+	broken := append(append([]byte{0xF3, 0x89, 0x9A, 0xC2}, body...), sum[:]...)
+	h, st := newHandler(t) // Deaggregate nil: the KPL codec
+	res := h.Process(context.Background(), kinesisEvent("shardId-000000000000", 1, agg1, broken,
+		ev{id: "k3", typ: "view", user: "u3", at: hour10}.json()))
+	if res.Records != 3 || res.UserRecords != 5 || res.Events != 3 || res.Duplicates != 1 || res.Invalid[speed.ReasonBadAggregate] != 1 || len(res.Failures) != 0 {
+		t.Fatalf("result %+v", res)
+	}
+	tbl, _ := readView(t, st)
+	if n, _ := totals(tbl); n != 3 {
+		t.Fatalf("%d events written, want 3", n)
 	}
 }

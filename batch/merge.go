@@ -1,0 +1,298 @@
+package batch
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/lambdastack/lambdastack/glue"
+	"github.com/lambdastack/lambdastack/internal/agg"
+	"github.com/lambdastack/lambdastack/internal/storage"
+	"github.com/lambdastack/lambdastack/internal/views"
+)
+
+// MergedManifestKey is where the serving view's manifest lives.
+var MergedManifestKey = glue.MergedView.Prefix + "_manifest.json"
+
+// MergedMeta is what the merged manifest remembers.
+type MergedMeta struct {
+	Watermark time.Time `json:"watermark"`
+	// Batch is the batch day digest each merged day was built from.
+	Batch map[string]string `json:"batch"`
+	// Days lists every published merged day with its digest.
+	Days map[string]string `json:"days"`
+}
+
+// Merger builds the serving view from the batch and speed views.
+type Merger struct {
+	Batch, Speed, Out storage.Store
+	Now               func() time.Time
+}
+
+// MergeSummary says what a merge did.
+type MergeSummary struct {
+	Watermark    time.Time
+	Days         []string // days republished
+	SpeedObjects int
+	BatchObjects int
+	HourRows     int
+	DayRows      int
+}
+
+const dayLayout = "2006-01-02"
+
+// Run publishes merged = batch rows for windows before the batch watermark
+// ∪ speed rows for windows from it on. Only the days that can have changed
+// are rewritten: days whose batch objects changed and days from the
+// watermark's day (old or new) on.
+func (m *Merger) Run(ctx context.Context) (*MergeSummary, error) {
+	bm, err := readBatchMeta(ctx, m.Batch)
+	if err != nil {
+		return nil, err
+	}
+	prev, err := readMergedMeta(ctx, m.Out)
+	if err != nil {
+		return nil, err
+	}
+	wm := bm.Watermark.UTC()
+	sum := &MergeSummary{Watermark: wm}
+
+	speed, nspeed, err := m.readSpeed(ctx, wm)
+	if err != nil {
+		return nil, err
+	}
+	sum.SpeedObjects = nspeed
+	speedDays := map[string]agg.Table{}
+	for k, a := range speed {
+		dt := k.WindowStart.Format(dayLayout)
+		if speedDays[dt] == nil {
+			speedDays[dt] = agg.Table{}
+		}
+		a.Normalize()
+		speedDays[dt][k] = a
+	}
+
+	// Days to rewrite.
+	floor := wm
+	if !prev.Watermark.IsZero() && prev.Watermark.Before(floor) {
+		floor = prev.Watermark
+	}
+	floorDay := floor.Truncate(24 * time.Hour).Format(dayLayout)
+	if prev.Days == nil {
+		floorDay = "" // first merge: everything
+	}
+	rewrite := map[string]bool{}
+	for dt, rec := range bm.Days {
+		if prev.Batch[dt] != rec.Digest || dt >= floorDay {
+			rewrite[dt] = true
+		}
+	}
+	for dt := range speedDays {
+		rewrite[dt] = true
+	}
+	for dt := range prev.Days {
+		if dt >= floorDay {
+			rewrite[dt] = true
+		}
+	}
+
+	meta := MergedMeta{Watermark: wm, Batch: map[string]string{}, Days: map[string]string{}}
+	maps.Copy(meta.Days, prev.Days)
+	maps.Copy(meta.Batch, prev.Batch)
+	for _, dt := range slices.Sorted(maps.Keys(rewrite)) {
+		day, _ := time.Parse(dayLayout, dt)
+		var batchHours, batchDays []views.Row
+		if _, ok := bm.Days[dt]; ok && day.Before(wm) {
+			batchHours, err = readRows(ctx, m.Batch, PartitionKey(glue.BatchView, agg.Hour, dt))
+			if err != nil {
+				return nil, fmt.Errorf("reading batch hours of %s: %w", dt, err)
+			}
+			sum.BatchObjects++
+			if !day.Add(24 * time.Hour).After(wm) {
+				batchDays, err = readRows(ctx, m.Batch, PartitionKey(glue.BatchView, agg.Day, dt))
+				if err != nil {
+					return nil, fmt.Errorf("reading batch days of %s: %w", dt, err)
+				}
+				sum.BatchObjects++
+			}
+		}
+		// Hours: batch before the watermark, speed from it on.
+		var hours []views.Row
+		var batchBefore []views.Row
+		for _, r := range batchHours {
+			if r.WindowStart.Before(wm) {
+				r.Layer, r.Watermark = views.LayerBatch, wm
+				hours = append(hours, r)
+				batchBefore = append(batchBefore, r)
+			}
+		}
+		sp := speedDays[dt]
+		speedRows, err := views.Rows(sp)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range speedRows {
+			r.Fingerprints, r.Values = nil, nil
+			r.Layer, r.Watermark = views.LayerSpeed, wm
+			hours = append(hours, r)
+		}
+		sortRows(hours)
+
+		// Days: a day wholly before the watermark is the batch day row; the
+		// day holding the watermark (or after it) combines batch hours
+		// before it with speed hours from it on: disjoint windows, so
+		// events and sums add and the sketches merge.
+		var dayRows []views.Row
+		if day.Add(24 * time.Hour).After(wm) {
+			bt, err := tableOf(batchBefore)
+			if err != nil {
+				return nil, err
+			}
+			combined, err := bt.Rollup(agg.Day)
+			if err != nil {
+				return nil, err
+			}
+			sd, err := sp.Rollup(agg.Day)
+			if err != nil {
+				return nil, err
+			}
+			for _, k := range sd.Keys() {
+				sd[k].Seen = nil // counted exactly already; the day row needs no fingerprints
+			}
+			if err := combined.Merge(sd); err != nil {
+				return nil, err
+			}
+			dayRows, err = views.Rows(combined)
+			if err != nil {
+				return nil, err
+			}
+			for i := range dayRows {
+				dayRows[i].Layer, dayRows[i].Watermark = views.LayerBatch, wm
+				if _, ok := sd[dayRows[i].Key()]; ok {
+					dayRows[i].Layer = views.LayerSpeed
+				}
+			}
+		} else {
+			for _, r := range batchDays {
+				r.Layer, r.Watermark = views.LayerBatch, wm
+				dayRows = append(dayRows, r)
+			}
+		}
+
+		h := sha256.New()
+		for _, w := range []struct {
+			g    agg.Granularity
+			rows []views.Row
+		}{{agg.Hour, hours}, {agg.Day, dayRows}} {
+			key := PartitionKey(glue.MergedView, w.g, dt)
+			data, err := views.Encode(glue.MergedView, w.rows)
+			if err != nil {
+				return nil, fmt.Errorf("encoding merged view %s: %w", key, err)
+			}
+			if err := m.Out.Put(ctx, key, data); err != nil {
+				return nil, fmt.Errorf("writing merged view %s: %w", storage.Join(m.Out.Location(), key), err)
+			}
+			h.Write(data)
+		}
+		meta.Days[dt] = hex.EncodeToString(h.Sum(nil))[:32]
+		if rec, ok := bm.Days[dt]; ok {
+			meta.Batch[dt] = rec.Digest
+		} else {
+			delete(meta.Batch, dt)
+		}
+		sum.Days = append(sum.Days, dt)
+		sum.HourRows += len(hours)
+		sum.DayRows += len(dayRows)
+	}
+
+	man := storage.Manifest{Run: "merge-" + m.Now().UTC().Format("20060102T150405.000Z"), Published: m.Now().UTC()}
+	for _, dt := range slices.Sorted(maps.Keys(meta.Days)) {
+		for _, g := range []agg.Granularity{agg.Hour, agg.Day} {
+			man.Objects = append(man.Objects, storage.ObjectInfo{Key: PartitionKey(glue.MergedView, g, dt)})
+		}
+	}
+	raw, err := json.Marshal(meta)
+	if err != nil {
+		return nil, fmt.Errorf("encoding merged manifest meta: %w", err)
+	}
+	man.Meta = raw
+	if err := storage.Publish(ctx, m.Out, MergedManifestKey, man); err != nil {
+		return nil, err
+	}
+	return sum, nil
+}
+
+// readSpeed reads the speed objects of hours from wm on (listing only the
+// dt= partitions from wm's day to tomorrow) and merges them by key,
+// deduplicating by fingerprint. Rows of windows before wm are dropped.
+func (m *Merger) readSpeed(ctx context.Context, wm time.Time) (agg.Table, int, error) {
+	var prefixes []string
+	if wm.IsZero() {
+		prefixes = []string{glue.SpeedView.Prefix}
+	} else {
+		end := m.Now().UTC().Add(48 * time.Hour).Truncate(24 * time.Hour)
+		for d := wm.Truncate(24 * time.Hour); d.Before(end); d = d.Add(24 * time.Hour) {
+			prefixes = append(prefixes, glue.SpeedView.Prefix+"dt="+d.Format(dayLayout)+"/")
+		}
+	}
+	out := agg.Table{}
+	n := 0
+	for _, p := range prefixes {
+		infos, err := m.Speed.List(ctx, p)
+		if err != nil {
+			return nil, 0, fmt.Errorf("listing speed view %s: %w", storage.Join(m.Speed.Location(), p), err)
+		}
+		for _, o := range infos {
+			if h, ok := partitionHour(o.Key); ok && h.Before(wm) {
+				continue // pruned by path: the batch covers it
+			}
+			rows, err := readRows(ctx, m.Speed, o.Key)
+			if err != nil {
+				return nil, 0, fmt.Errorf("reading speed view: %w", err)
+			}
+			n++
+			for i := range rows {
+				if rows[i].WindowStart.Before(wm) {
+					continue
+				}
+				a, err := rows[i].Aggregate()
+				if err != nil {
+					return nil, 0, fmt.Errorf("reading speed view %s: %w", o.Key, err)
+				}
+				if len(rows[i].Fingerprints) == 0 && rows[i].Events > 0 {
+					a.Seen = nil
+				}
+				k := rows[i].Key()
+				if prev, ok := out[k]; ok {
+					if err := prev.Merge(a); err != nil {
+						return nil, 0, fmt.Errorf("merging speed rows of %s: %w", o.Key, err)
+					}
+					continue
+				}
+				out[k] = a
+			}
+		}
+	}
+	return out, n, nil
+}
+
+func readMergedMeta(ctx context.Context, s storage.Store) (MergedMeta, error) {
+	var meta MergedMeta
+	man, err := storage.ReadManifest(ctx, s, MergedManifestKey)
+	if errors.Is(err, storage.ErrNotExist) {
+		return meta, nil
+	}
+	if err != nil {
+		return meta, fmt.Errorf("reading the merged manifest: %w", err)
+	}
+	if err := json.Unmarshal(man.Meta, &meta); err != nil {
+		return meta, fmt.Errorf("decoding the merged manifest meta: %w", err)
+	}
+	return meta, nil
+}

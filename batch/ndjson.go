@@ -1,0 +1,99 @@
+package batch
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"io"
+
+	"github.com/lambdastack/lambdastack/internal/agg"
+	"github.com/lambdastack/lambdastack/internal/event"
+)
+
+// ndjsonChunk is the size NDJSON input is cut into for parallel parsing.
+const ndjsonChunk = 4 << 20
+
+func gunzip(data []byte) ([]byte, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return nil, err
+	}
+	// Firehose output may hold several gzip members; the reader reads
+	// them all (multistream is the default).
+	out := bytes.NewBuffer(make([]byte, 0, len(data)*6))
+	if _, err := io.Copy(out, zr); err != nil {
+		return nil, err
+	}
+	if err := zr.Close(); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
+}
+
+// ndjsonUnits cuts data at line ends into pieces of about ndjsonChunk bytes.
+func ndjsonUnits(data []byte, s Source) []unit {
+	var units []unit
+	for len(data) > 0 {
+		n := min(len(data), ndjsonChunk)
+		if n < len(data) {
+			if nl := bytes.IndexByte(data[n:], '\n'); nl >= 0 {
+				n += nl + 1
+			} else {
+				n = len(data)
+			}
+		}
+		piece := data[:n]
+		data = data[n:]
+		units = append(units, func(ctx context.Context, st *runState, b *block) error {
+			return parseNDJSON(ctx, st, piece, s, b)
+		})
+	}
+	return units
+}
+
+func parseNDJSON(ctx context.Context, st *runState, data []byte, s Source, b *block) error {
+	types := &localInterner{shared: st.types, cache: map[string]uint32{}}
+	sources := &localInterner{shared: st.sources, cache: map[string]uint32{}}
+	var want int32
+	check := !s.Hour.IsZero()
+	if check {
+		want = hourWindow(s.Hour.UnixMilli())
+	}
+	n := 0
+	for len(data) > 0 {
+		line := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i], data[i+1:]
+		} else {
+			data = nil
+		}
+		line = bytes.TrimRight(line, "\r")
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		if n++; n%4096 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		b.rows++
+		ev, err := event.ParseEnriched(line)
+		if err != nil {
+			var rej *event.Rejection
+			if errors.As(err, &rej) {
+				b.reject(string(rej.Reason))
+			} else {
+				b.reject(ReasonInvalidJSON)
+			}
+			continue
+		}
+		win := hourWindow(ev.EventTime.UnixMilli())
+		if check && win != want {
+			b.reject(ReasonWrongHour)
+			continue
+		}
+		id := ev.EventID
+		b.add(agg.Fingerprint(id), agg.UserHash(ev.UserID), ev.Value, win,
+			types.idBytes([]byte(ev.EventType)), sources.idBytes([]byte(ev.Source)), []byte(id))
+	}
+	return nil
+}

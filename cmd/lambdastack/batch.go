@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/lambdastack/lambdastack/batch"
+	"github.com/lambdastack/lambdastack/internal/storage"
+)
+
+func init() {
+	register(&command{
+		name:    "batch",
+		summary: "build the batch view (hour and day) from raw events, up to the watermark",
+		usage: `Reads raw events under --raw (events/dt=…/hour=…/, gzip or plain NDJSON and
+Parquet), deduplicates them exactly by event_id within each hour, and writes the
+batch view to --out (batch/granularity=hour|day/dt=…/, Parquet), then publishes
+batch/_manifest.json. The watermark is the end of the last hour closed for longer
+than --lateness; hours from it on are left to the speed layer. A rerun rebuilds
+only hours whose raw objects changed since the manifest (late data) and is a
+no-op otherwise; a run that dies part-way leaves the published view intact and
+the next run finishes the job. Bad records are counted by reason, never fatal.
+Locations are directories or s3://bucket/prefix (standard AWS configuration).`,
+		setup: func(fs *flag.FlagSet) func(context.Context, *cliEnv, []string) error {
+			var (
+				raw      = fs.String("raw", "", "raw events location (required)")
+				out      = fs.String("out", "", "views location (required)")
+				from     = fs.String("from", "", "first hour to consider (RFC 3339, YYYY-MM-DDTHH or YYYY-MM-DD); default: all")
+				to       = fs.String("to", "", "consider hours before this time only; default: the watermark")
+				lateness = fs.Duration("lateness", batch.DefaultLateness, "how long after an hour closes the batch waits before taking it")
+				workers  = fs.Int("workers", 0, "decoding and aggregation workers (default: the number of CPUs)")
+				quiet    = fs.Bool("quiet", false, "no progress lines, only the summary")
+			)
+			return func(ctx context.Context, env *cliEnv, args []string) error {
+				if len(args) > 0 {
+					return usagef("unexpected arguments %q", args)
+				}
+				if *raw == "" || *out == "" {
+					return usagef("--raw and --out are required")
+				}
+				b := &batch.Builder{Now: clock, Lateness: *lateness, Workers: *workers}
+				var err error
+				if *from != "" {
+					if b.From, err = parseStart(*from); err != nil {
+						return usagef("--from: %v", err)
+					}
+				}
+				if *to != "" {
+					if b.To, err = parseStart(*to); err != nil {
+						return usagef("--to: %v", err)
+					}
+				}
+				if b.Raw, err = storage.Open(ctx, *raw); err != nil {
+					return err
+				}
+				if b.Out, err = storage.Open(ctx, *out); err != nil {
+					return err
+				}
+				if !*quiet {
+					b.Progress = batch.NewProgress(env.stderr, time.Now)
+				}
+				sum, err := b.Run(ctx)
+				if err != nil {
+					return err
+				}
+				return printBatchSummary(env.stdout, sum)
+			}
+		},
+	})
+}
+
+func printBatchSummary(w io.Writer, s *batch.Summary) error {
+	mbs := 0.0
+	if s.Elapsed > 0 {
+		mbs = float64(s.Bytes) / 1e6 / s.Elapsed.Seconds()
+	}
+	fmt.Fprintf(w, "batch run %s: watermark %s\n", s.Run, s.Watermark.Format(time.RFC3339))
+	fmt.Fprintf(w, "  hours rebuilt %d, days published %d %v\n", len(s.Hours), len(s.Days), s.Days)
+	fmt.Fprintf(w, "  objects %d, %.1f MB in %s (%.1f MB/s)\n", s.Objects, float64(s.Bytes)/1e6, s.Elapsed.Round(time.Millisecond), mbs)
+	fmt.Fprintf(w, "  records %d: valid %d, duplicates %d", s.Rows, s.Valid, s.Duplicates)
+	for _, r := range slices.Sorted(maps.Keys(s.Bad)) {
+		fmt.Fprintf(w, ", %s %d", r, s.Bad[r])
+	}
+	_, err := fmt.Fprintln(w)
+	if len(s.Skipped) > 0 {
+		_, err = fmt.Fprintf(w, "  skipped %d raw objects outside events/dt=…/hour=…/, e.g. %s\n", len(s.Skipped), s.Skipped[0])
+	}
+	return err
+}

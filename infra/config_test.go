@@ -1,0 +1,76 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+)
+
+func TestConfigValidate(t *testing.T) {
+	if err := DefaultConfig().Validate(); err != nil {
+		t.Fatalf("the default configuration does not deploy: %v", err)
+	}
+	cases := []struct {
+		name   string
+		change func(c *Config)
+		want   string
+	}{
+		{"stage with capitals", func(c *Config) { c.Stage = "Prod" }, "stage"},
+		{"stage too long", func(c *Config) { c.Stage = strings.Repeat("a", 21) }, "stage"},
+		{"unknown stream mode", func(c *Config) { c.StreamMode = "serverless" }, "streamMode"},
+		{"provisioned without shards", func(c *Config) { c.StreamMode, c.ShardCount = "provisioned", 0 }, "shards"},
+		{"retention under a day", func(c *Config) { c.StreamRetention = time.Hour }, "retention"},
+		{"firehose buffer too small for dynamic partitioning", func(c *Config) { c.FirehoseBufferMB = 5 }, "firehoseBufferMB"},
+		{"firehose interval too long", func(c *Config) { c.FirehoseBufferInterval = time.Hour }, "firehoseBufferInterval"},
+		{"processor buffer over 3 MB", func(c *Config) { c.ProcessorBufferMB = 4 }, "processorBufferMB"},
+		{"negative lateness", func(c *Config) { c.AllowedLateness = -time.Minute }, "lateness"},
+		{"speed batch too large", func(c *Config) { c.SpeedBatchSize = 20000 }, "speedBatchSize"},
+		{"speed objects never expire", func(c *Config) { c.SpeedExpireDays = 0 }, "speedExpireDays"},
+		{"infrequent access too early", func(c *Config) { c.RawInfrequentDays = 7 }, "raw lifecycle"},
+		{"glacier before infrequent access", func(c *Config) { c.RawGlacierDays = 30 }, "raw lifecycle"},
+		{"athena limit under 10 MB", func(c *Config) { c.AthenaBytesScannedLimitMB = 1 }, "athenaScanLimitMB"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := DefaultConfig()
+			tc.change(&c)
+			err := c.Validate()
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Validate() = %v, want an error about %s", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestConfigFromContext(t *testing.T) {
+	ctx := map[string]interface{}{
+		"stage": "prod-eu", "streamMode": "provisioned", "shards": "4", "retention": "168h",
+		"processorBufferMB": "1.5", "lateness": "30m", "speedRetries": float64(5), "destroy": true,
+		"alarmEmail": "ops@example.com",
+	}
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx})
+	c, err := ConfigFromContext(app.Node())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := DefaultConfig()
+	want.Stage, want.StreamMode, want.ShardCount, want.StreamRetention = "prod-eu", "provisioned", 4, 168*time.Hour
+	want.ProcessorBufferMB, want.AllowedLateness, want.SpeedRetries, want.Destroy = 1.5, 30*time.Minute, 5, true
+	want.AlarmEmail = "ops@example.com"
+	if c != want {
+		t.Errorf("ConfigFromContext =\n%+v\nwant\n%+v", c, want)
+	}
+	if c.StackName() != "lambdastack-prod-eu" || DatabaseName(c) != "lambdastack_prod_eu" {
+		t.Errorf("names %s %s", c.StackName(), DatabaseName(c))
+	}
+
+	for key, bad := range map[string]string{"shards": "four", "lateness": "15", "destroy": "maybe", "stage": "Prod"} {
+		ctx := map[string]interface{}{key: bad}
+		app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx})
+		if _, err := ConfigFromContext(app.Node()); err == nil || !strings.Contains(err.Error(), key) {
+			t.Errorf("context %s=%q: error %v, want one naming %s", key, bad, err, key)
+		}
+	}
+}

@@ -1,0 +1,34 @@
+// Command batch is the scheduled (hourly) batch Lambda of lambdastack: it
+// brings the batch view in VIEWS_LOCATION up to date from the raw events in
+// RAW_LOCATION (LATENESS, default 15m). The logic lives in package batch.
+package main
+
+import (
+	"context"
+	"log"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/lambdastack/lambdastack/batch"
+	"github.com/lambdastack/lambdastack/internal/storage"
+)
+
+func main() {
+	ctx := context.Background()
+	cfg, err := batch.ConfigFromEnv(os.Getenv, true)
+	if err != nil {
+		log.Fatal(err)
+	}
+	raw, err := storage.Open(ctx, cfg.RawLocation)
+	if err != nil {
+		log.Fatal(err)
+	}
+	views, err := storage.Open(ctx, cfg.ViewsLocation)
+	if err != nil {
+		log.Fatal(err)
+	}
+	h := &batch.BatchHandler{Raw: raw, Views: views, Lateness: cfg.Lateness, Now: time.Now}
+	lambda.Start(h.Handle)
+}

@@ -1,0 +1,54 @@
+// Command speed is the speed-layer Lambda of lambdastack: a Kinesis event
+// source mapping invokes it with batches of one shard, and it writes one
+// Parquet speed object per hour touched under speed/ in the views location.
+// The logic lives in streaming/speed.
+//
+// Configuration (environment, read once):
+//
+//	VIEWS_LOCATION  where speed objects go: s3://bucket/prefix (required)
+//
+// The event source mapping should set FunctionResponseTypes to
+// ReportBatchItemFailures, so a failed write retries from the first record
+// whose window was not written.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/lambdastack/lambdastack/internal/storage"
+	"github.com/lambdastack/lambdastack/streaming/speed"
+)
+
+// config is the function's configuration.
+type config struct {
+	ViewsLocation string
+}
+
+func loadConfig(getenv func(string) string) (config, error) {
+	c := config{ViewsLocation: getenv("VIEWS_LOCATION")}
+	if c.ViewsLocation == "" {
+		return c, fmt.Errorf("reading configuration: VIEWS_LOCATION is not set (want s3://bucket/prefix)")
+	}
+	return c, nil
+}
+
+func main() {
+	cfg, err := loadConfig(os.Getenv)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "speed: %v\n", err)
+		os.Exit(1)
+	}
+	st, err := storage.Open(context.Background(), cfg.ViewsLocation)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "speed: opening the views location: %v\n", err)
+		os.Exit(1)
+	}
+	// Metrics go to stdout as Embedded Metric Format lines, which
+	// CloudWatch Logs turns into metrics; failures are logged on stderr.
+	h := &speed.Handler{Store: st, Metrics: os.Stdout, Log: os.Stderr}
+	lambda.Start(h.Handle)
+}

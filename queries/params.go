@@ -1,0 +1,228 @@
+package queries
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Parameter types. Each accepts only values that cannot change the shape of
+// the statement, and renders them as one SQL literal.
+const (
+	// TypeTimestamp: 2026-11-22T10:04:05Z (any RFC 3339 offset),
+	// "2026-11-22 10:04:05", "2026-11-22T10" or "now". Bound as a UTC
+	// timestamp truncated to the second; rendered TIMESTAMP '2026-11-22 10:04:05'.
+	TypeTimestamp = "timestamp"
+	// TypeDt: a day, YYYY-MM-DD, compared with the string partition key
+	// dt; rendered '2026-11-22'.
+	TypeDt = "dt"
+	// TypeHour: an hour of the day, 0-23 (one or two digits), compared
+	// with the string partition key hour; rendered '07'.
+	TypeHour = "hour"
+	// TypeInt: a whole number in [0, 1e9]; rendered as digits.
+	TypeInt = "int"
+)
+
+// Param is one parameter a query declares in its header:
+//
+//	-- param: NAME TYPE description
+//
+// The declarations are in the order of the ? placeholders in the SQL.
+type Param struct {
+	Name        string
+	Type        string
+	Description string
+}
+
+// Value is a validated parameter value, ready for either engine.
+type Value struct {
+	Param Param
+	// Literal is the value as one SQL literal: what Athena's execution
+	// parameters substitute for the placeholder.
+	Literal string
+	// Go is the value a database/sql driver binds (time.Time in UTC,
+	// string or int64).
+	Go any
+}
+
+var (
+	nameRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
+	dtRE   = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`)
+)
+
+func parseParam(v string) (Param, error) {
+	f := strings.Fields(v)
+	if len(f) < 3 {
+		return Param{}, fmt.Errorf("param header %q: want NAME TYPE description", v)
+	}
+	p := Param{Name: f[0], Type: f[1], Description: strings.Join(f[2:], " ")}
+	if !nameRE.MatchString(p.Name) {
+		return p, fmt.Errorf("param name %q: want ^[a-z][a-z0-9_]{0,31}$", p.Name)
+	}
+	switch p.Type {
+	case TypeTimestamp, TypeDt, TypeHour, TypeInt:
+	default:
+		return p, fmt.Errorf("param %s: unknown type %q (timestamp, dt, hour, int)", p.Name, p.Type)
+	}
+	return p, nil
+}
+
+// segments splits sql at its ? placeholders, skipping those inside string
+// literals, quoted names and comments: n placeholders give n+1 segments.
+func segments(sql string) []string {
+	var out []string
+	last := 0
+	for i := 0; i < len(sql); i++ {
+		switch c := sql[i]; {
+		case c == '\'' || c == '"':
+			for i++; i < len(sql) && sql[i] != c; i++ {
+			}
+		case c == '-' && i+1 < len(sql) && sql[i+1] == '-':
+			for ; i < len(sql) && sql[i] != '\n'; i++ {
+			}
+		case c == '/' && i+1 < len(sql) && sql[i+1] == '*':
+			end := strings.Index(sql[i+2:], "*/")
+			if end < 0 {
+				i = len(sql)
+				break
+			}
+			i += end + 3
+		case c == '?':
+			out = append(out, sql[last:i])
+			last = i + 1
+		}
+	}
+	return append(out, sql[last:])
+}
+
+// Bind validates values (by parameter name) against the query's declared
+// parameters and returns them in placeholder order. A timestamp parameter
+// left out, or given as "now", takes now (truncated to the second).
+// Unknown names and missing values of other types are errors.
+func (q Query) Bind(values map[string]string, now time.Time) ([]Value, error) {
+	declared := map[string]bool{}
+	for _, p := range q.Params {
+		declared[p.Name] = true
+	}
+	for k := range values {
+		if !declared[k] {
+			return nil, fmt.Errorf("query %s has no parameter %q%s", q.Name, k, q.paramList())
+		}
+	}
+	out := make([]Value, 0, len(q.Params))
+	for _, p := range q.Params {
+		raw, ok := values[p.Name]
+		if !ok && p.Type == TypeTimestamp {
+			raw, ok = "now", true
+		}
+		if !ok {
+			return nil, fmt.Errorf("query %s needs --param %s=… (%s: %s)", q.Name, p.Name, p.Type, p.Description)
+		}
+		v, err := p.value(strings.TrimSpace(raw), now)
+		if err != nil {
+			return nil, fmt.Errorf("query %s parameter %s: %w", q.Name, p.Name, err)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func (q Query) paramList() string {
+	if len(q.Params) == 0 {
+		return " (it takes none)"
+	}
+	names := make([]string, len(q.Params))
+	for i, p := range q.Params {
+		names[i] = p.Name
+	}
+	return " (it takes " + strings.Join(names, ", ") + ")"
+}
+
+var timestampLayouts = []string{time.RFC3339Nano, "2006-01-02 15:04:05", "2006-01-02T15:04:05", "2006-01-02 15:04", "2006-01-02T15:04", "2006-01-02T15", "2006-01-02"}
+
+func (p Param) value(raw string, now time.Time) (Value, error) {
+	v := Value{Param: p}
+	switch p.Type {
+	case TypeTimestamp:
+		var t time.Time
+		if raw == "now" {
+			t = now
+		} else {
+			var err error
+			for _, l := range timestampLayouts {
+				if t, err = time.Parse(l, raw); err == nil {
+					break
+				}
+			}
+			if err != nil {
+				return v, fmt.Errorf("%q is not a time: want RFC 3339, YYYY-MM-DD HH:MM:SS, YYYY-MM-DDTHH or now", raw)
+			}
+		}
+		t = t.UTC().Truncate(time.Second)
+		if t.Year() < 1970 || t.Year() > 9999 {
+			return v, fmt.Errorf("%q is out of range", raw)
+		}
+		v.Go, v.Literal = t, "TIMESTAMP '"+t.Format("2006-01-02 15:04:05")+"'"
+	case TypeDt:
+		if !dtRE.MatchString(raw) {
+			return v, fmt.Errorf("%q: want YYYY-MM-DD", raw)
+		}
+		if _, err := time.Parse("2006-01-02", raw); err != nil {
+			return v, fmt.Errorf("%q is not a date", raw)
+		}
+		v.Go, v.Literal = raw, "'"+raw+"'"
+	case TypeHour:
+		h, err := strconv.Atoi(raw)
+		if err != nil || len(raw) > 2 || h < 0 || h > 23 {
+			return v, fmt.Errorf("%q: want an hour 0-23", raw)
+		}
+		s := fmt.Sprintf("%02d", h)
+		v.Go, v.Literal = s, "'"+s+"'"
+	case TypeInt:
+		n, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil || n < 0 || n > 1e9 {
+			return v, fmt.Errorf("%q: want a whole number 0-1000000000", raw)
+		}
+		v.Go, v.Literal = n, strconv.FormatInt(n, 10)
+	}
+	return v, nil
+}
+
+// Literals returns the values as SQL literals, in order: Athena's
+// ExecutionParameters.
+func Literals(vals []Value) []string {
+	out := make([]string, len(vals))
+	for i, v := range vals {
+		out[i] = v.Literal
+	}
+	return out
+}
+
+// Args returns the values as driver arguments, in order.
+func Args(vals []Value) []any {
+	out := make([]any, len(vals))
+	for i, v := range vals {
+		out[i] = v.Go
+	}
+	return out
+}
+
+// Substitute returns the query's SQL with each placeholder replaced by its
+// value's literal: the statement Athena runs for these execution
+// parameters. Values must come from Bind.
+func (q Query) Substitute(vals []Value) (string, error) {
+	segs := segments(q.SQL)
+	if len(vals) != len(segs)-1 {
+		return "", fmt.Errorf("query %s has %d placeholders, got %d values", q.Name, len(segs)-1, len(vals))
+	}
+	var b strings.Builder
+	for i, s := range segs {
+		b.WriteString(s)
+		if i < len(vals) {
+			b.WriteString(vals[i].Literal)
+		}
+	}
+	return b.String(), nil
+}

@@ -1,0 +1,11 @@
+-- name: users_per_day
+-- description: Distinct users per day and event type: the HyperLogLog estimates of the merged view's day rows, added over sources and layers.
+SELECT
+  window_start AS day,
+  event_type,
+  SUM(users) AS users,
+  SUM(events) AS events
+FROM merged_view
+WHERE granularity = 'day'
+GROUP BY window_start, event_type
+ORDER BY window_start, event_type
