@@ -51,7 +51,7 @@ func TestTransformCommand(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &resp); err != nil || len(resp.Records) != 2 {
 		t.Fatalf("%v: %s", err, out.String())
 	}
-	if resp.Records[0].Metadata.PartitionKeys["prefix"] != "events/dt=2026-01-01/hour=00" || !strings.HasPrefix(resp.Records[1].Metadata.PartitionKeys["prefix"], "errors/invalid_json/dt=") {
+	if resp.Records[0].Metadata.PartitionKeys["route"] != "events" || resp.Records[1].Metadata.PartitionKeys["route"] != "errors/invalid_json" {
 		t.Fatalf("routes: %+v", resp.Records)
 	}
 	if code := run(context.Background(), &cliEnv{stdin: strings.NewReader("{"), stdout: &out, stderr: &errOut}, []string{"transform"}); code != 1 {

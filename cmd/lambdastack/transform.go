@@ -19,8 +19,8 @@ func init() {
 		usage: `Reads Firehose processing events (JSON, as Firehose sends them to the transform Lambda;
 several may follow one another, as generate --format firehose writes them), runs the same
 handler the Lambda runs on each, and prints one response JSON per line: every recordId once,
-valid events Ok with partition keys prefix=events/dt=…/hour=…, dt and hour, rejected ones Ok
-as an error envelope with prefix=errors/<reason>/dt=…, undecodable ones ProcessingFailed. Needs nothing else.
+valid events Ok with partition keys route=events/dt/hour, rejected ones Ok as an error
+envelope routed to errors/<reason>/, undecodable ones ProcessingFailed. Needs nothing else.
 
   lambdastack generate --events 20000 --bad-ratio 0.02 --format firehose | lambdastack transform`,
 		setup: func(fs *flag.FlagSet) func(context.Context, *cliEnv, []string) error {

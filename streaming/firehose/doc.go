@@ -6,8 +6,8 @@
 // NDJSON objects per buffer into a storage.Store with Firehose's layout:
 //
 //	events/dt=YYYY-MM-DD/hour=HH/<stream>-<shard>-<first seq>-<last seq>.gz
-//	errors/<reason>/dt=YYYY-MM-DD/…
-//	processing-failed/dt=YYYY-MM-DD/…   (records the transform could not handle)
+//	errors/<reason>/dt=YYYY-MM-DD/hour=HH/…
+//	processing-failed/dt=YYYY-MM-DD/hour=HH/…   (records the transform could not handle)
 //
 // Object names come from the shard and the sequence numbers they cover,
 // and a buffer closes after a whole stream record once it holds BufferBytes,

@@ -271,13 +271,12 @@ func (b *shardBuffer) add(in events.KinesisFirehoseEventRecord, out *events.Kine
 	var data []byte
 	switch out.Result {
 	case events.KinesisFirehoseTransformedStateOk:
-		// As Firehose with the prefix !{partitionKeyFromLambda:prefix}/.
-		p := out.Metadata.PartitionKeys["prefix"]
-		i := strings.Index(p, "/dt=")
-		if i <= 0 || strings.Contains(p, "..") || strings.HasPrefix(p, "/") {
-			return fmt.Errorf("record %s: partition keys %v have no usable prefix", in.RecordID, out.Metadata.PartitionKeys)
+		k := out.Metadata.PartitionKeys
+		route = k["route"]
+		if route == "" || k["dt"] == "" || k["hour"] == "" || strings.Contains(route, "..") {
+			return fmt.Errorf("record %s: partition keys %v lack route, dt or hour", in.RecordID, k)
 		}
-		prefix, route = p+"/", p[:i]
+		prefix = fmt.Sprintf("%s/dt=%s/hour=%s/", route, k["dt"], k["hour"])
 		data = out.Data
 	case events.KinesisFirehoseTransformedStateDropped:
 		return nil
@@ -286,7 +285,7 @@ func (b *shardBuffer) add(in events.KinesisFirehoseEventRecord, out *events.Kine
 		// processing-failed/, by arrival time.
 		route = "processing-failed"
 		t := in.ApproximateArrivalTimestamp.UTC()
-		prefix = fmt.Sprintf("processing-failed/dt=%s/", t.Format("2006-01-02"))
+		prefix = fmt.Sprintf("processing-failed/dt=%s/hour=%s/", t.Format("2006-01-02"), t.Format("15"))
 		line, _ := json.Marshal(map[string]any{"recordId": in.RecordID, "errorCode": "Lambda.ProcessingFailed",
 			"approximateArrivalTimestamp": in.ApproximateArrivalTimestamp.UnixMilli(), "rawData": base64.StdEncoding.EncodeToString(in.Data)})
 		data = append(line, '\n')

@@ -4,17 +4,16 @@
 // recordId exactly once.
 //
 // Valid events come back Ok as one enriched JSON line with the partition
-// keys prefix=events/dt=…/hour=…, dt and hour. Rejected events are kept: Ok,
-// as an error envelope (reason, field, detail, received_time, the original
-// record) with prefix=errors/<reason>/dt=… and the dt and hour they were
-// received. Only a record whose bytes cannot be handled at all (data that is
-// not base64, a KPL aggregate whose protobuf is broken) is
-// ProcessingFailed. The delivery stream's S3 prefix is therefore
+// keys route=events, dt and hour. Rejected events are kept: Ok, as an error
+// envelope (reason, field, detail, received_time, the original record) with
+// route=errors/<reason> and the dt and hour they were received. Only a
+// record whose bytes cannot be handled at all (data that is not base64, a
+// KPL aggregate whose protobuf is broken) is ProcessingFailed. The delivery
+// stream's S3 prefix is therefore
 //
-//	!{partitionKeyFromLambda:prefix}/
+//	!{partitionKeyFromLambda:route}/dt=!{partitionKeyFromLambda:dt}/hour=!{partitionKeyFromLambda:hour}/
 //
-// which gives events/dt=…/hour=…/ and errors/<reason>/dt=…/, the layout of
-// DESIGN.md and of the Glue tables.
+// which gives events/dt=…/hour=…/ and errors/<reason>/dt=…/hour=…/.
 //
 // received_time is the record's approximateArrivalTimestamp (the handler's
 // clock when the event has none), so processing the same records twice

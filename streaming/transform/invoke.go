@@ -155,8 +155,8 @@ func appendOk(out, id, text []byte, k *keys) []byte {
 	out = append(out, id...)
 	out = append(out, `,"result":"Ok","data":"`...)
 	out = appendBase64(out, text)
-	out = append(out, `","metadata":{"partitionKeys":{"prefix":"`...)
-	out = k.appendPrefix(out) // reason codes, digits and "events": nothing to escape
+	out = append(out, `","metadata":{"partitionKeys":{"route":"`...)
+	out = append(out, k.route...) // reason codes and "events": nothing to escape
 	out = append(out, `","dt":"`...)
 	out = append(out, k.dt[:k.dtLen]...)
 	out = append(out, `","hour":"`...)

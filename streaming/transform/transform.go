@@ -19,7 +19,7 @@ import (
 // synchronous invocations (6,291,456 bytes) with room to spare.
 const DefaultMaxResponseBytes = 6_000_000
 
-// Routes: the first part of the "prefix" partition key.
+// Route values of the "route" partition key.
 const (
 	RouteEvents       = "events"
 	RouteErrorsPrefix = "errors/"
@@ -46,11 +46,9 @@ type Handler struct {
 
 // Keys are the partition keys of one transformed record.
 type Keys struct {
-	// Prefix is the record's whole partition path:
-	// events/dt=YYYY-MM-DD/hour=HH or errors/<reason>/dt=YYYY-MM-DD.
-	Prefix string
-	Dt     string // YYYY-MM-DD
-	Hour   string // 00..23
+	Route string // "events" or "errors/<reason>"
+	Dt    string // YYYY-MM-DD
+	Hour  string // 00..23
 }
 
 // keys is Keys without allocations, for the hot path.
@@ -62,20 +60,7 @@ type keys struct {
 }
 
 func (k *keys) public() Keys {
-	return Keys{Prefix: string(k.appendPrefix(nil)), Dt: string(k.dt[:k.dtLen]), Hour: string(k.hour[:])}
-}
-
-// appendPrefix appends the partition path: events by dt and hour, errors
-// by reason and dt (the layout of DESIGN.md and the Glue tables).
-func (k *keys) appendPrefix(dst []byte) []byte {
-	dst = append(dst, k.route...)
-	dst = append(dst, "/dt="...)
-	dst = append(dst, k.dt[:k.dtLen]...)
-	if k.route == RouteEvents {
-		dst = append(dst, "/hour="...)
-		dst = append(dst, k.hour[:]...)
-	}
-	return dst
+	return Keys{Route: k.route, Dt: string(k.dt[:k.dtLen]), Hour: string(k.hour[:])}
 }
 
 // result is the outcome of one record.
@@ -110,7 +95,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.KinesisFirehoseEvent) (e
 			rr.Result = events.KinesisFirehoseTransformedStateOk
 			rr.Data = append([]byte(nil), out...)
 			k := keys.public()
-			rr.Metadata.PartitionKeys = map[string]string{"prefix": k.Prefix, "dt": k.Dt, "hour": k.Hour}
+			rr.Metadata.PartitionKeys = map[string]string{"route": k.Route, "dt": k.Dt, "hour": k.Hour}
 		} else {
 			rr.Result = events.KinesisFirehoseTransformedStateProcessingFailed
 		}

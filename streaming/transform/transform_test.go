@@ -32,8 +32,8 @@ func describe(t *testing.T, resp []byte) []byte {
 	}
 	var b bytes.Buffer
 	for _, rec := range r.Records {
-		fmt.Fprintf(&b, "%s %s prefix=%s dt=%s hour=%s\n%s\n", rec.RecordID, rec.Result,
-			rec.Metadata.PartitionKeys["prefix"], rec.Metadata.PartitionKeys["dt"], rec.Metadata.PartitionKeys["hour"], rec.Data)
+		fmt.Fprintf(&b, "%s %s route=%s dt=%s hour=%s\n%s\n", rec.RecordID, rec.Result,
+			rec.Metadata.PartitionKeys["route"], rec.Metadata.PartitionKeys["dt"], rec.Metadata.PartitionKeys["hour"], rec.Data)
 	}
 	return b.Bytes()
 }
@@ -109,10 +109,9 @@ func TestEveryRecordOnce(t *testing.T) {
 	if len(r.Records) != len(recs) {
 		t.Fatalf("%d records in, %d out", len(recs), len(r.Records))
 	}
-	ev, errs := "events/dt=2026-11-22/hour=10", "/dt=2026-11-22"
-	wantRoute := map[string]string{"r-valid": ev, "r-invalid-json": "errors/invalid_json" + errs, "r-not-utf8": "errors/not_utf8" + errs,
-		"r-too-large": "errors/too_large" + errs, "r-missing": "errors/missing_field" + errs, "r-bad-type": "errors/bad_type" + errs,
-		"r-bad-value": "errors/bad_value" + errs, "r-future": "errors/future_time" + errs, "r-kpl": ev, `r-"quoted"`: ev}
+	wantRoute := map[string]string{"r-valid": "events", "r-invalid-json": "errors/invalid_json", "r-not-utf8": "errors/not_utf8",
+		"r-too-large": "errors/too_large", "r-missing": "errors/missing_field", "r-bad-type": "errors/bad_type",
+		"r-bad-value": "errors/bad_value", "r-future": "errors/future_time", "r-kpl": "events", `r-"quoted"`: "events"}
 	for i, out := range r.Records {
 		if out.RecordID != recs[i].RecordID {
 			t.Fatalf("record %d: id %q, want %q", i, out.RecordID, recs[i].RecordID)
@@ -123,12 +122,12 @@ func TestEveryRecordOnce(t *testing.T) {
 			}
 			continue
 		}
-		if out.Result != "Ok" || out.Metadata.PartitionKeys["prefix"] != wantRoute[out.RecordID] {
-			t.Errorf("%s: %s prefix %q, want Ok %q", out.RecordID, out.Result, out.Metadata.PartitionKeys["prefix"], wantRoute[out.RecordID])
+		if out.Result != "Ok" || out.Metadata.PartitionKeys["route"] != wantRoute[out.RecordID] {
+			t.Errorf("%s: %s route %q, want Ok %q", out.RecordID, out.Result, out.Metadata.PartitionKeys["route"], wantRoute[out.RecordID])
 		}
 		if strings.HasPrefix(wantRoute[out.RecordID], "errors/") {
 			var env transform.Envelope
-			if err := json.Unmarshal(out.Data, &env); err != nil || "errors/"+env.Reason+errs != wantRoute[out.RecordID] || env.Detail == "" ||
+			if err := json.Unmarshal(out.Data, &env); err != nil || "errors/"+env.Reason != wantRoute[out.RecordID] || env.Detail == "" ||
 				(env.Record == nil && env.RecordBase64 == "") || env.ReceivedTime != "2026-11-22T12:00:00.000Z" {
 				t.Errorf("%s: envelope %s (%v)", out.RecordID, out.Data, err)
 			}
