@@ -52,7 +52,9 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		}
 		id, err := r.idJSON(payload)
 		if err != nil {
-			return err
+			// Decided by the records that count (a later records key
+			// replaces these, as in encoding/json): the second pass says.
+			return errRepeatedRecords
 		}
 		if n > 0 {
 			out = append(out, ',')
@@ -262,7 +264,10 @@ func scanEvent(p []byte, fn func(r *inRecord) error) error {
 	})
 }
 
-var errRepeatedRecords = errors.New("the records key appears twice")
+// errRepeatedRecords sends Invoke to its second pass, which reads the event
+// as encoding/json does: a repeated records key, or a record the first pass
+// cannot judge alone.
+var errRepeatedRecords = errors.New("the records key appears twice, or a record has no usable recordId")
 
 func scanEventWith(p []byte, fn func(r *inRecord) error, onRecords func() error) error {
 	s := &scan{p: p}
