@@ -85,32 +85,20 @@ func (s *scan) more(end byte) bool {
 	return true
 }
 
-// str reads a string and returns the span of its content. Control bytes
-// are not looked for here: strings that are copied to the response
-// (recordId) are checked by the caller, and the rest are only skipped.
+// str reads a string and returns the span of its content, eight bytes at a
+// time (keys and short values). Control bytes are not looked for here:
+// strings that are copied to the response (recordId) are checked by the
+// caller, and the rest are only skipped.
 func (s *scan) str() (span, bool) {
-	return s.longStr()
-}
-
-// longStr reads a string that rarely has escapes, eight bytes at a time.
-// Control characters are not checked here (see str).
-func (s *scan) longStr() (span, bool) {
 	if s.peek() != '"' {
 		return span{}, s.fail("want a string")
 	}
 	s.i++
-	sp := span{start: s.i}
-	p := s.p
-	i := s.i
-	// Long strings (base64 data): vectorized searches for the quote, then
-	// for a backslash before it; short ones go eight bytes at a time.
-	if len(p)-i > 64 {
-		if q := bytes.IndexByte(p[i:], '"'); q > 64 && bytes.IndexByte(p[i:i+q], '\\') < 0 {
-			sp.end = i + q
-			s.i = sp.end + 1
-			return sp, true
-		}
-	}
+	return s.strFrom(span{start: s.i})
+}
+
+func (s *scan) strFrom(sp span) (span, bool) {
+	p, i := s.p, s.i
 	for {
 		i = quoteOrBackslash(p, i)
 		if i >= len(p) {
@@ -125,6 +113,25 @@ func (s *scan) longStr() (span, bool) {
 		sp.escaped = true
 		i += 2 // the backslash and the byte it escapes
 	}
+}
+
+// longStr reads a long string that rarely has escapes (base64 data).
+// Control characters are not checked here (see str).
+func (s *scan) longStr() (span, bool) {
+	if s.peek() != '"' {
+		return span{}, s.fail("want a string")
+	}
+	s.i++
+	sp := span{start: s.i}
+	p, i := s.p, s.i
+	// Vectorized searches for the closing quote, then for a backslash
+	// before it; a string with escapes takes the byte-wise path.
+	if q := bytes.IndexByte(p[i:], '"'); q >= 0 && bytes.IndexByte(p[i:i+q], '\\') < 0 {
+		sp.end = i + q
+		s.i = sp.end + 1
+		return sp, true
+	}
+	return s.strFrom(sp)
 }
 
 // quoteOrBackslash returns the index of the first '"' or '\\' in p at or
