@@ -294,29 +294,34 @@ func (s *scanner) rawStr() (int, int, bool) {
 		return 0, 0, false
 	}
 	start := s.pos + 1
-	i := start
-	// Eight bytes at a time: find the first quote, backslash or control
-	// byte (the lowest flagged byte is exact; borrows only affect bytes
-	// above it).
+	n := firstSpecial(d[start:])
+	if start+n >= len(d) || d[start+n] != '"' {
+		return 0, 0, false
+	}
+	s.pos = start + n + 1
+	return start, start + n, true
+}
+
+// firstSpecial returns the index of the first quote, backslash or control
+// byte in b, or len(b). It looks at eight bytes at a time: the lowest
+// flagged byte of a word is exact (borrows only affect bytes above it).
+func firstSpecial(b []byte) int {
 	const lo, hi = 0x0101010101010101, 0x8080808080808080
-	for ; i+8 <= len(d); i += 8 {
-		x := binary.LittleEndian.Uint64(d[i:])
-		q, b := x^(lo*'"'), x^(lo*'\\')
-		if t := ((q - lo) &^ q) | ((b - lo) &^ b) | ((x - lo*0x20) &^ x); t&hi != 0 {
-			i += bits.TrailingZeros64(t&hi) / 8
-			break
+	rest := b
+	for len(rest) >= 8 {
+		x := binary.LittleEndian.Uint64(rest)
+		q, bs := x^(lo*'"'), x^(lo*'\\')
+		if t := (((q - lo) &^ q) | ((bs - lo) &^ bs) | ((x - lo*0x20) &^ x)) & hi; t != 0 {
+			return len(b) - len(rest) + bits.TrailingZeros64(t)/8
+		}
+		rest = rest[8:]
+	}
+	for i, c := range rest {
+		if strStop[c] {
+			return len(b) - len(rest) + i
 		}
 	}
-	for ; i < len(d); i++ {
-		if c := d[i]; strStop[c] {
-			if c != '"' {
-				return 0, 0, false
-			}
-			s.pos = i + 1
-			return start, i, true
-		}
-	}
-	return 0, 0, false
+	return len(b)
 }
 
 // strStop marks the bytes that end a raw string scan: the closing quote,

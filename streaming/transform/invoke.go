@@ -199,6 +199,21 @@ func (r *inRecord) idJSON(p []byte) ([]byte, error) {
 	return appendString(nil, s), nil
 }
 
+// smallInt parses a non-negative integer of up to 18 digits.
+func smallInt(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	var v int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int64(c-'0')
+	}
+	return v, true
+}
+
 // hasControl reports whether b holds a byte below 0x20, eight at a time.
 func hasControl(b []byte) bool {
 	const lo, hi = 0x0101010101010101, 0x8080808080808080
@@ -275,6 +290,7 @@ func scanEventWith(p []byte, fn func(r *inRecord) error, onRecords func() error)
 		return s.error()
 	}
 	sawRecords := false
+	r := new(inRecord) // one for all records: fn gets a pointer, so it lives on the heap
 	for s.more('}') {
 		key, ok := s.key()
 		if !ok {
@@ -300,7 +316,7 @@ func scanEventWith(p []byte, fn func(r *inRecord) error, onRecords func() error)
 			return s.error()
 		}
 		for s.more(']') {
-			var r inRecord
+			*r = inRecord{}
 			if !s.expect('{') {
 				return s.error()
 			}
@@ -330,7 +346,7 @@ func scanEventWith(p []byte, fn func(r *inRecord) error, onRecords func() error)
 				case "approximateArrivalTimestamp":
 					var num []byte
 					if num, ok = s.number(); ok {
-						if ms, err := strconv.ParseInt(string(num), 10, 64); err == nil {
+						if ms, ok := smallInt(num); ok {
 							r.arrivalMs = ms
 						} else if f, err := strconv.ParseFloat(string(num), 64); err == nil {
 							r.arrivalMs = int64(f)
@@ -347,7 +363,7 @@ func scanEventWith(p []byte, fn func(r *inRecord) error, onRecords func() error)
 			if s.err != "" {
 				return s.error()
 			}
-			if err := fn(&r); err != nil {
+			if err := fn(r); err != nil {
 				return err
 			}
 		}
