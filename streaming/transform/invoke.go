@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/lambdastack/lambdastack/internal/event"
 )
 
 // Invoke implements the aws-lambda-go lambda.Handler interface: it reads
@@ -126,7 +128,7 @@ func (h *Handler) appendRecord(out, id []byte, r *inRecord, payload []byte, now 
 		res result
 		k   keys
 	)
-	sc.text, res, k = h.record(sc.text[:0], data, received)
+	sc.text, res, k = h.record(&sc.en, sc.text[:0], data, received)
 	if res != resultOk {
 		return appendFailed(out, id), false
 	}
@@ -135,6 +137,7 @@ func (h *Handler) appendRecord(out, id []byte, r *inRecord, payload []byte, now 
 
 // scratch holds the buffers one Invoke needs, reused across invocations.
 type scratch struct {
+	en            event.Enricher
 	recs          []inRecord
 	ids           [][]byte
 	decoded, text []byte
