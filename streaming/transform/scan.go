@@ -249,9 +249,14 @@ func (s *scan) skipValue(depth int) bool {
 	case '{':
 		s.expect('{')
 		for s.more('}') {
-			if _, ok := s.key(); !ok {
+			// The names of skipped members do not matter: no lookup.
+			if _, ok := s.str(); !ok {
 				return false
 			}
+			if s.peek() != ':' {
+				return s.fail("want :")
+			}
+			s.i++
 			if !s.skipValue(depth + 1) {
 				return false
 			}
