@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"github.com/aws/smithy-go"
 )
 
 // KinesisPutAPI is the Kinesis call a KinesisSink makes.
@@ -42,6 +43,9 @@ func (k *KinesisSink) PutRecords(ctx context.Context, records []Record) ([]PutRe
 	}
 	out, err := k.API.PutRecords(ctx, in)
 	if err != nil {
+		if permanent(err) {
+			return nil, fmt.Errorf("putting %d records on Kinesis stream %s: %w: %w", len(records), k.Stream, ErrPermanent, err)
+		}
 		return nil, fmt.Errorf("putting %d records on Kinesis stream %s: %w", len(records), k.Stream, err)
 	}
 	if len(out.Records) != len(records) {
@@ -58,6 +62,20 @@ func (k *KinesisSink) PutRecords(ctx context.Context, records []Record) ([]PutRe
 		}
 	}
 	return res, nil
+}
+
+// permanent reports errors a retry cannot fix.
+func permanent(err error) bool {
+	var api smithy.APIError
+	if !errors.As(err, &api) {
+		return false
+	}
+	switch api.ErrorCode() {
+	case "ResourceNotFoundException", "InvalidArgumentException", "ValidationException", "AccessDeniedException",
+		"UnrecognizedClientException", "KMSAccessDeniedException", "KMSDisabledException", "KMSNotFoundException":
+		return true
+	}
+	return false
 }
 
 // KinesisSource reads the shards of a Kinesis data stream with

@@ -232,3 +232,27 @@ func TestProducerAggregatesPerShard(t *testing.T) {
 		t.Fatalf("de-aggregated %d records, want %d", got, n)
 	}
 }
+
+// permanentSink fails every call with a permanent error.
+type permanentSink struct{ calls int }
+
+func (s *permanentSink) PutRecords(context.Context, []Record) ([]PutResult, error) {
+	s.calls++
+	return nil, fmt.Errorf("putting: %w: no such stream", ErrPermanent)
+}
+
+func TestProducerGivesUpAtOnceOnPermanentErrors(t *testing.T) {
+	ctx := context.Background()
+	sink := &permanentSink{}
+	slept := 0
+	p, _ := NewProducer(ctx, sink, ProducerConfig{Senders: 1, Sleep: func(context.Context, time.Duration) error { slept++; return nil }})
+	for i := range 10 {
+		if err := p.Put(ctx, Record{PartitionKey: "k", Data: []byte(fmt.Sprint(i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := p.Close(ctx)
+	if !errors.Is(err, ErrPermanent) || sink.calls != 1 || slept != 0 || p.Stats().Failed != 10 {
+		t.Fatalf("Close: %v; %d calls, %d sleeps, stats %+v", err, sink.calls, slept, p.Stats())
+	}
+}
