@@ -122,8 +122,9 @@ func (k *KinesisSource) Shards(ctx context.Context) ([]Shard, error) {
 	}
 }
 
-// ReadShard implements Source. A throttled read returns an empty batch, so
-// the Reader waits before it tries again.
+// ReadShard implements Source. A throttled read (Kinesis allows five per
+// second per shard) is retried after a pause, a few times; then it returns
+// an empty batch that says it is behind, so a Reader keeps going.
 func (k *KinesisSource) ReadShard(ctx context.Context, shard, after string, limit int) (ShardBatch, error) {
 	if limit <= 0 || limit > 10000 {
 		limit = 10000
@@ -140,12 +141,18 @@ func (k *KinesisSource) ReadShard(ctx context.Context, shard, after string, limi
 		if err != nil {
 			k.forget(shard)
 			var expired *types.ExpiredIteratorException
-			if errors.As(err, &expired) && attempt == 0 {
+			if errors.As(err, &expired) && attempt < 5 {
 				continue
 			}
 			var throttled *types.ProvisionedThroughputExceededException
 			if errors.As(err, &throttled) {
-				return ShardBatch{}, nil
+				if attempt < 5 {
+					if err := sleepCtx(ctx, time.Duration(200*(attempt+1))*time.Millisecond); err != nil {
+						return ShardBatch{}, err
+					}
+					continue
+				}
+				return ShardBatch{Behind: time.Second}, nil
 			}
 			return ShardBatch{}, fmt.Errorf("getting records of %s/%s: %w", k.Stream, shard, err)
 		}
