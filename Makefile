@@ -11,7 +11,7 @@ MOTO_VENV         := $(BIN)/moto-venv
 # A moto installed by `make moto` is found by the tests through PATH.
 export PATH := $(MOTO_VENV)/bin:$(BIN):$(PATH)
 
-.PHONY: demo test deps fmt-check vet staticcheck moto unit test-integration build bench cdk-deps cdk-check test-infra
+.PHONY: demo chromium test deps fmt-check vet staticcheck moto unit test-integration build bench cdk-deps cdk-check test-infra
 
 build:
 	$(GO) build -o bin/lambdastack ./cmd/lambdastack
@@ -20,13 +20,11 @@ build:
 deps:
 	$(GO) mod download
 
-# Until the pipeline demo lands: generate a sample, validate it.
+# The whole pipeline on this machine, no AWS: generate -> stream -> transform
+# -> raw -> speed + batch -> merge -> named queries (DuckDB) -> dashboard.
+# Prints the report with the reconciliation and where the outputs are.
 demo: deps build
-	@mkdir -p demo-out
-	./bin/lambdastack generate --events 100000 --seed 1 --bad-ratio 0.01 --out demo-out/events.ndjson --summary demo-out/generate-summary.json
-	./bin/lambdastack validate --expect demo-out/generate-summary.json demo-out/events.ndjson
-	@echo
-	@echo "The full pipeline demo (stream -> transform -> raw -> speed + batch -> merge -> query) is coming as 'lambdastack demo'."
+	./bin/lambdastack demo --dir demo-out
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -60,7 +58,7 @@ moto:
 
 # Unit and integration tests. Integration tests start moto_server themselves
 # (or use AWS_ENDPOINT_URL when it is set) and must run, not skip, in CI.
-test: deps moto cdk-deps fmt-check vet staticcheck cdk-check
+test: deps moto chromium cdk-deps fmt-check vet staticcheck cdk-check
 	./scripts/gotest.sh ./...
 
 unit: deps
@@ -99,3 +97,14 @@ cdk-check: cdk-deps
 # cdk-nag tests and the deploy smoke test against moto on localhost:4566.
 test-infra: deps moto cdk-check
 	./scripts/gotest.sh ./infra
+
+# Headless Chromium for the dashboard screenshot checks: Debian's chromium
+# package, installed with apt-get when we are root. Without it only the
+# screenshot parts of the tests skip, and say so.
+chromium:
+	@if bin=$$(command -v chromium || command -v chromium-browser || command -v google-chrome); then echo "chromium: $$bin"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1; then \
+		echo "chromium: installed Debian's chromium package"; \
+	else echo "No Chromium (and it could not be installed with apt-get): the dashboard screenshot checks will skip."; \
+		echo "Install it:   apt-get install chromium"; fi

@@ -10,8 +10,8 @@ import (
 )
 
 // buildApp reads the configuration from the app's context, builds the Lambda
-// bootstraps of the entry points present under the module root into
-// build/lambda, and adds the stage's stack with the cdk-nag checks.
+// bootstraps into build/lambda under the module root, and adds the stage's
+// stack with the cdk-nag checks.
 func buildApp(app awscdk.App, workDir string) (*LambdaStackStack, error) {
 	// Server access logs are delivered under a bucket policy, not ACLs.
 	app.Node().SetContext(jsii.String("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"), true)
@@ -23,11 +23,7 @@ func buildApp(app awscdk.App, workDir string) (*LambdaStackStack, error) {
 	if err != nil {
 		return nil, err
 	}
-	entries, err := landedEntries(root)
-	if err != nil {
-		return nil, err
-	}
-	assets, err := buildBootstraps(root, filepath.Join(root, "build", "lambda"), entries)
+	assets, err := buildBootstraps(root, filepath.Join(root, "build", "lambda"), LambdaEntries)
 	if err != nil {
 		return nil, err
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +17,9 @@ const (
 	BatchEntry     = "lambdas/batch"
 	MergeEntry     = "lambdas/merge"
 )
+
+// LambdaEntries are the entry points the stack deploys.
+var LambdaEntries = []string{TransformEntry, SpeedEntry, BatchEntry, MergeEntry}
 
 // moduleRoot walks up from dir to the directory holding go.mod.
 func moduleRoot(dir string) (string, error) {
@@ -73,24 +75,4 @@ func buildBootstraps(root, outDir string, entries []string) (map[string]string, 
 		dirs[e] = dir
 	}
 	return dirs, nil
-}
-
-// landedEntries returns those of the known entry points that exist under
-// root as a Go main package.
-func landedEntries(root string) ([]string, error) {
-	var out []string
-	for _, e := range []string{TransformEntry, SpeedEntry, BatchEntry, MergeEntry} {
-		files, err := filepath.Glob(filepath.Join(root, e, "*.go"))
-		if err != nil {
-			return nil, fmt.Errorf("looking for the %s entry point: %w", e, err)
-		}
-		if len(files) == 0 {
-			if _, err := os.Stat(filepath.Join(root, e)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return nil, fmt.Errorf("looking for the %s entry point: %w", e, err)
-			}
-			continue
-		}
-		out = append(out, e)
-	}
-	return out, nil
 }

@@ -125,24 +125,17 @@ func TestIntegrationDeploy(t *testing.T) {
 
 	res := stackResources(ctx, t, cloudformation.NewFromConfig(cfg), stackName)
 	iamc, lam := iam.NewFromConfig(cfg), lambda.NewFromConfig(cfg)
-	landed, err := landedEntries(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wantRoles := len(landed)
-	if contains(landed, TransformEntry) {
-		wantRoles++ // Firehose's role
-	}
-	if n := len(res["AWS::IAM::Role"]); n != wantRoles {
-		t.Errorf("%d roles deployed, want %d", n, wantRoles)
+	// One role per function, plus Firehose's.
+	if n, want := len(res["AWS::IAM::Role"]), len(LambdaEntries)+1; n != want {
+		t.Errorf("%d roles deployed, want %d", n, want)
 	}
 	for _, name := range res["AWS::IAM::Role"] {
 		if _, err := iamc.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)}); err != nil {
 			t.Errorf("role %s: %v", name, err)
 		}
 	}
-	if n := len(res["AWS::Lambda::Function"]); n != len(landed) {
-		t.Errorf("%d functions deployed for the %d landed entry points %v", n, len(landed), landed)
+	if n := len(res["AWS::Lambda::Function"]); n != len(LambdaEntries) {
+		t.Errorf("%d functions deployed, want one per entry point %v", n, LambdaEntries)
 	}
 	for _, name := range res["AWS::Lambda::Function"] {
 		f, err := lam.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(name)})
@@ -154,8 +147,11 @@ func TestIntegrationDeploy(t *testing.T) {
 			t.Errorf("function %s: runtime %s handler %s", name, c.Runtime, aws.ToString(c.Handler))
 		}
 	}
-	if contains(landed, SpeedEntry) && len(res["AWS::Lambda::EventSourceMapping"]) != 1 {
+	if len(res["AWS::Lambda::EventSourceMapping"]) != 1 {
 		t.Errorf("%d event source mappings, want the speed function's one", len(res["AWS::Lambda::EventSourceMapping"]))
+	}
+	if len(res["AWS::Events::Rule"]) != 2 {
+		t.Errorf("%d schedules, want the batch and merge ones", len(res["AWS::Events::Rule"]))
 	}
 	t.Logf("deployed %s: %d buckets, stream %s, %d roles, %d functions",
 		stackName, len(res["AWS::S3::Bucket"]), out["StreamName"], len(res["AWS::IAM::Role"]), len(res["AWS::Lambda::Function"]))
@@ -250,15 +246,6 @@ func randomHex(t *testing.T, n int) string {
 		t.Fatal(err)
 	}
 	return hex.EncodeToString(b)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func lastLines(s string, n int) string {

@@ -16,10 +16,6 @@ import (
 	"github.com/aws/jsii-runtime-go"
 )
 
-// MetricsNamespace is where the batch job publishes WatermarkAgeSeconds
-// (dimension Stage): the age of the batch view's watermark.
-const MetricsNamespace = "lambdastack"
-
 // MonitoringProps lists what to watch. DeliveryStream and the functions are
 // optional: only what the stack deploys is watched.
 type MonitoringProps struct {
@@ -174,19 +170,35 @@ func NewMonitoring(scope constructs.Construct, id string, props *MonitoringProps
 		widgets = append(widgets, []awscloudwatch.IWidget{graph("Speed: failed batches queued", depth)})
 	}
 
-	if _, ok := props.Functions["batch"]; ok {
-		// One hour of schedule, the lateness and a run's own time are normal;
-		// a watermark older than three hours means batch runs are not landing.
-		age := awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
-			Namespace:     jsii.String(MetricsNamespace),
-			MetricName:    jsii.String("WatermarkAgeSeconds"),
-			DimensionsMap: &map[string]*string{"Stage": jsii.String(cfg.Stage)},
-			Statistic:     jsii.String("Maximum"),
-			Period:        five,
+	if fn, ok := props.Functions["batch"]; ok {
+		// The batch view's watermark advances only when a run succeeds, so
+		// its age is bounded by the time since the last successful run plus
+		// the hour and the lateness it waits for. No successful run in three
+		// hourly periods (no run at all counts as none) means the watermark
+		// is more than three hours old.
+		hour := awscdk.Duration_Hours(jsii.Number(1))
+		succeeded := awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+			Expression: jsii.String("FILL(runs, 0) - FILL(failed, 0)"),
+			UsingMetrics: &map[string]awscloudwatch.IMetric{
+				"runs":   fn.MetricInvocations(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: hour}),
+				"failed": fn.MetricErrors(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: hour}),
+			},
+			Label:  jsii.String("successful batch runs"),
+			Period: hour,
 		})
-		alarm("BatchWatermarkAge", "The batch view's watermark is more than 3 hours old",
-			age, 3*3600, gt, awscloudwatch.TreatMissingData_MISSING)
-		widgets = append(widgets, []awscloudwatch.IWidget{graph("Batch: watermark age (s)", age)})
+		a := awscloudwatch.NewAlarm(c, jsii.String("BatchWatermarkAge"), &awscloudwatch.AlarmProps{
+			AlarmDescription:   jsii.String("No successful batch run for 3 hours: the batch view's watermark is more than 3 hours old"),
+			Metric:             succeeded,
+			Threshold:          jsii.Number(1),
+			ComparisonOperator: lt,
+			EvaluationPeriods:  jsii.Number(3),
+			DatapointsToAlarm:  jsii.Number(3),
+			TreatMissingData:   awscloudwatch.TreatMissingData_BREACHING,
+		})
+		a.AddAlarmAction(action)
+		a.AddOkAction(action)
+		m.Alarms = append(m.Alarms, a)
+		widgets = append(widgets, []awscloudwatch.IWidget{graph("Batch: successful runs per hour", succeeded)})
 	}
 
 	rows := make([]*[]awscloudwatch.IWidget, len(widgets))

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"path"
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -13,9 +15,8 @@ import (
 type LambdaStackStackProps struct {
 	awscdk.StackProps
 	Config Config
-	// Assets maps each Lambda entry point (TransformEntry, …) to the
-	// directory holding its built bootstrap. An entry point that is absent
-	// leaves out the resources that need it.
+	// Assets maps each Lambda entry point (LambdaEntries) to the directory
+	// holding its built bootstrap; every entry point needs one.
 	Assets map[string]string
 }
 
@@ -55,24 +56,22 @@ func NewLambdaStackStack(scope constructs.Construct, id string, props *LambdaSta
 
 	raw := "s3://" + *s.Buckets.Raw.BucketName()
 	views := "s3://" + *s.Buckets.Views.BucketName()
-	common := map[string]string{"LAMBDASTACK_STAGE": cfg.Stage}
 	env := func(kv ...string) map[string]string {
 		m := map[string]string{}
-		for k, v := range common {
-			m[k] = v
-		}
 		for i := 0; i+1 < len(kv); i += 2 {
 			m[kv[i]] = kv[i+1]
 		}
 		return m
 	}
-	fn := func(entry, name, desc string, timeout time.Duration, memMB float64, e map[string]string) *GoFunction {
-		dir, ok := props.Assets[entry]
-		if !ok {
-			return nil
+	for _, e := range LambdaEntries {
+		if _, ok := props.Assets[e]; !ok {
+			return nil, fmt.Errorf("defining the Lambda functions: no bootstrap was built for %s", e)
 		}
+	}
+	fn := func(entry, desc string, timeout time.Duration, memMB float64, e map[string]string) *GoFunction {
+		name := path.Base(entry)
 		f := NewGoFunction(stack, tableID(name)+"Function", &GoFunctionProps{
-			AssetDir:    dir,
+			AssetDir:    props.Assets[entry],
 			Description: desc,
 			Environment: e,
 			Timeout:     awscdk.Duration_Seconds(jsii.Number(timeout.Seconds())),
@@ -83,49 +82,46 @@ func NewLambdaStackStack(scope constructs.Construct, id string, props *LambdaSta
 		return f
 	}
 
-	if f := fn(TransformEntry, "transform", "Firehose processor: validate, enrich and partition events; quarantine bad records",
-		5*time.Minute, 1024, env()); f != nil {
-		s.Ingest = NewIngest(stack, "Ingest", &IngestProps{
-			Config: cfg, Stream: s.Stream.Stream, Raw: s.Buckets.Raw, Transform: f.Function,
-		})
-	}
-	if f := fn(SpeedEntry, "speed", "Speed layer: aggregate Kinesis batches into speed-view Parquet objects",
-		2*time.Minute, 1024, env("VIEWS_LOCATION", views, "SPEED_LOCATION", views+"/speed")); f != nil {
-		s.Buckets.Views.GrantReadWrite(f.Role, jsii.String("speed/*"))
-		s.Speed = NewSpeedLayer(stack, "Speed", &SpeedLayerProps{Config: cfg, Stream: s.Stream.Stream, Function: f.Function})
-	}
-	if f := fn(BatchEntry, "batch", "Batch layer: build batch views from raw events (hourly)",
-		15*time.Minute, 3008, env("RAW_LOCATION", raw, "VIEWS_LOCATION", views,
-			"BATCH_LOCATION", views+"/batch", "ALLOWED_LATENESS", cfg.AllowedLateness.String())); f != nil {
-		s.Buckets.Raw.GrantRead(f.Role, jsii.String("events/*"))
-		s.Buckets.Views.GrantReadWrite(f.Role, jsii.String("batch/*"))
-		s.Jobs["batch"] = NewScheduledJob(stack, "BatchSchedule", &ScheduledJobProps{
-			Schedule: cfg.BatchSchedule, Description: "Runs the lambdastack " + cfg.Stage + " batch job", Function: f.Function,
-		})
-	}
-	if f := fn(MergeEntry, "merge", "Serving layer: merge batch and speed views after the watermark",
-		5*time.Minute, 1024, env("VIEWS_LOCATION", views, "BATCH_LOCATION", views+"/batch",
-			"SPEED_LOCATION", views+"/speed", "MERGED_LOCATION", views+"/merged")); f != nil {
-		s.Buckets.Views.GrantRead(f.Role, jsii.String("batch/*"))
-		s.Buckets.Views.GrantRead(f.Role, jsii.String("speed/*"))
-		s.Buckets.Views.GrantReadWrite(f.Role, jsii.String("merged/*"))
-		s.Jobs["merge"] = NewScheduledJob(stack, "MergeSchedule", &ScheduledJobProps{
-			Schedule: cfg.MergeSchedule, Description: "Runs the lambdastack " + cfg.Stage + " merge", Function: f.Function,
-		})
-	}
+	// Ingest: Firehose runs the transform and writes the raw bucket.
+	transform := fn(TransformEntry, "Firehose processor: validate, enrich and partition events; quarantine bad records",
+		5*time.Minute, 1024, env())
+	s.Ingest = NewIngest(stack, "Ingest", &IngestProps{
+		Config: cfg, Stream: s.Stream.Stream, Raw: s.Buckets.Raw, Transform: transform.Function,
+	})
+
+	// Speed layer: speed/ objects in the views bucket, per Kinesis batch.
+	speed := fn(SpeedEntry, "Speed layer: aggregate Kinesis batches into speed-view Parquet objects",
+		2*time.Minute, 1024, env("VIEWS_LOCATION", views))
+	s.Buckets.Views.GrantReadWrite(speed.Role, jsii.String("speed/*"))
+	s.Speed = NewSpeedLayer(stack, "Speed", &SpeedLayerProps{Config: cfg, Stream: s.Stream.Stream, Function: speed.Function})
+
+	// Batch layer: raw events/ to batch/ (with its manifest), hourly.
+	batch := fn(BatchEntry, "Batch layer: build batch views from raw events (hourly)",
+		15*time.Minute, 3008, env("RAW_LOCATION", raw, "VIEWS_LOCATION", views, "LATENESS", cfg.AllowedLateness.String()))
+	s.Buckets.Raw.GrantRead(batch.Role, jsii.String("events/*"))
+	s.Buckets.Views.GrantReadWrite(batch.Role, jsii.String("batch/*"))
+	s.Jobs["batch"] = NewScheduledJob(stack, "BatchSchedule", &ScheduledJobProps{
+		Schedule: cfg.BatchSchedule, Description: "Runs the lambdastack " + cfg.Stage + " batch job", Function: batch.Function,
+	})
+
+	// Serving view: batch/ and speed/ merged into merged/, every few minutes.
+	merge := fn(MergeEntry, "Serving layer: merge batch and speed views after the watermark",
+		5*time.Minute, 1024, env("VIEWS_LOCATION", views))
+	s.Buckets.Views.GrantRead(merge.Role, jsii.String("batch/*"))
+	s.Buckets.Views.GrantRead(merge.Role, jsii.String("speed/*"))
+	s.Buckets.Views.GrantReadWrite(merge.Role, jsii.String("merged/*"))
+	s.Jobs["merge"] = NewScheduledJob(stack, "MergeSchedule", &ScheduledJobProps{
+		Schedule: cfg.MergeSchedule, Description: "Runs the lambdastack " + cfg.Stage + " merge", Function: merge.Function,
+	})
 
 	fns := map[string]awslambda.IFunction{}
 	for name, f := range s.Functions {
 		fns[name] = f.Function
 	}
-	mp := &MonitoringProps{Config: cfg, Stream: s.Stream.Stream, Functions: fns}
-	if s.Ingest != nil {
-		mp.DeliveryStream = s.Ingest.DeliveryStream
-	}
-	if s.Speed != nil {
-		mp.FailedBatches = s.Speed.FailedBatches
-	}
-	s.Monitoring = NewMonitoring(stack, "Monitoring", mp)
+	s.Monitoring = NewMonitoring(stack, "Monitoring", &MonitoringProps{
+		Config: cfg, Stream: s.Stream.Stream, Functions: fns,
+		DeliveryStream: s.Ingest.DeliveryStream, FailedBatches: s.Speed.FailedBatches,
+	})
 
 	if cfg.QuickSightPrincipalARN != "" {
 		s.QuickSight = NewQuickSight(stack, "QuickSight", &QuickSightProps{Config: cfg, Catalog: s.Catalog})
@@ -142,9 +138,7 @@ func NewLambdaStackStack(scope constructs.Construct, id string, props *LambdaSta
 	out("AthenaWorkGroupName", "Athena workgroup to query in", cat.WorkGroup.Ref())
 	out("DashboardName", "CloudWatch operations dashboard", s.Monitoring.Dashboard.DashboardName())
 	out("AlarmTopicArn", "SNS topic the alarms publish to", s.Monitoring.Topic.TopicArn())
-	if s.Ingest != nil {
-		out("DeliveryStreamName", "Firehose delivery stream into the raw bucket", s.Ingest.DeliveryStream.Ref())
-	}
+	out("DeliveryStreamName", "Firehose delivery stream into the raw bucket", s.Ingest.DeliveryStream.Ref())
 	if s.QuickSight != nil {
 		out("QuickSightDashboardId", "QuickSight dashboard id", jsii.String(s.QuickSight.DashboardID))
 	}

@@ -26,7 +26,6 @@ type synthesized struct {
 	stack    *LambdaStackStack
 	template assertions.Template
 	json     map[string]interface{}
-	landed   []string
 }
 
 var (
@@ -54,14 +53,6 @@ func synth(t *testing.T, name string, context map[string]interface{}) *synthesiz
 	if err != nil {
 		t.Fatalf("building the %s app: %v", name, err)
 	}
-	root, err := moduleRoot(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	landed, err := landedEntries(root)
-	if err != nil {
-		t.Fatal(err)
-	}
 	tmpl := assertions.Template_FromStack(stack.Stack, nil)
 	raw, err := json.Marshal(tmpl.ToJSON())
 	if err != nil {
@@ -76,7 +67,7 @@ func synth(t *testing.T, name string, context map[string]interface{}) *synthesiz
 			t.Fatal(err)
 		}
 	}
-	s := &synthesized{stack: stack, template: tmpl, json: m, landed: landed}
+	s := &synthesized{stack: stack, template: tmpl, json: m}
 	synths[name] = s
 	return s
 }
@@ -129,15 +120,6 @@ func (s *synthesized) resources(typ string) map[string]map[string]interface{} {
 		}
 	}
 	return out
-}
-
-func (s *synthesized) landedEntry(e string) bool {
-	for _, l := range s.landed {
-		if l == e {
-			return true
-		}
-	}
-	return false
 }
 
 func TestStackDefault(t *testing.T) {
@@ -295,10 +277,10 @@ func TestStackDefault(t *testing.T) {
 		}
 	})
 
-	t.Run("functions are Go on arm64 for each landed entry point", func(t *testing.T) {
+	t.Run("functions are Go on arm64, one per entry point", func(t *testing.T) {
 		fns := s.resources("AWS::Lambda::Function")
-		if len(fns) != len(s.landed) {
-			t.Errorf("%d functions for %d landed entry points %v", len(fns), len(s.landed), s.landed)
+		if len(fns) != len(LambdaEntries) {
+			t.Errorf("%d functions for the entry points %v", len(fns), LambdaEntries)
 		}
 		for id, p := range fns {
 			if p["Runtime"] != "provided.al2023" || p["Handler"] != "bootstrap" {
@@ -311,19 +293,33 @@ func TestStackDefault(t *testing.T) {
 				t.Errorf("function %s has a hard-coded name", id)
 			}
 		}
-		for _, e := range s.landed {
+		for _, e := range LambdaEntries {
 			if s.stack.Functions[strings.TrimPrefix(e, "lambdas/")] == nil {
-				t.Errorf("entry point %s has landed but no function deploys it", e)
+				t.Errorf("no function deploys %s", e)
+			}
+		}
+		env := map[string]string{}
+		for _, p := range fns {
+			vars, _ := json.Marshal(p["Environment"])
+			env[fmt.Sprint(p["Description"])] = string(vars)
+		}
+		for desc, vars := range env {
+			var want []string
+			switch {
+			case strings.HasPrefix(desc, "Speed"), strings.HasPrefix(desc, "Serving"):
+				want = []string{"VIEWS_LOCATION"}
+			case strings.HasPrefix(desc, "Batch"):
+				want = []string{"RAW_LOCATION", "VIEWS_LOCATION", `"LATENESS":"15m0s"`}
+			}
+			for _, w := range want {
+				if !strings.Contains(vars, w) {
+					t.Errorf("function %q: environment %s lacks %s", desc, vars, w)
+				}
 			}
 		}
 	})
 
 	t.Run("firehose runs the transform with dynamic partitioning", func(t *testing.T) {
-		if !s.landedEntry(TransformEntry) {
-			count(t, s, "AWS::KinesisFirehose::DeliveryStream", 0)
-			t.Logf("%s has not landed: the delivery stream is left out", TransformEntry)
-			return
-		}
 		count(t, s, "AWS::KinesisFirehose::DeliveryStream", 1)
 		has(t, s, "AWS::KinesisFirehose::DeliveryStream", map[string]interface{}{
 			"DeliveryStreamType": "KinesisStreamAsSource",
@@ -347,11 +343,6 @@ func TestStackDefault(t *testing.T) {
 	})
 
 	t.Run("speed lambda reads the stream with per-record failures", func(t *testing.T) {
-		if !s.landedEntry(SpeedEntry) {
-			count(t, s, "AWS::Lambda::EventSourceMapping", 0)
-			t.Logf("%s has not landed: the event source mapping is left out", SpeedEntry)
-			return
-		}
 		has(t, s, "AWS::Lambda::EventSourceMapping", map[string]interface{}{
 			"FunctionResponseTypes":      []interface{}{"ReportBatchItemFailures"},
 			"BisectBatchOnFunctionError": true,
@@ -365,15 +356,10 @@ func TestStackDefault(t *testing.T) {
 	})
 
 	t.Run("batch and merge run on schedules", func(t *testing.T) {
-		want := map[string]string{BatchEntry: "rate(1 hour)", MergeEntry: "rate(5 minutes)"}
-		n := 0
-		for e, sched := range want {
-			if s.landedEntry(e) {
-				n++
-				has(t, s, "AWS::Events::Rule", map[string]interface{}{"ScheduleExpression": sched, "State": "ENABLED"})
-			}
+		for _, sched := range []string{"rate(1 hour)", "rate(5 minutes)"} {
+			has(t, s, "AWS::Events::Rule", map[string]interface{}{"ScheduleExpression": sched, "State": "ENABLED"})
 		}
-		count(t, s, "AWS::Events::Rule", n)
+		count(t, s, "AWS::Events::Rule", 2)
 	})
 
 	t.Run("alarms watch the pipeline", func(t *testing.T) {
@@ -384,18 +370,19 @@ func TestStackDefault(t *testing.T) {
 				t.Errorf("alarm on %v has no action", p["MetricName"])
 			}
 		}
-		want := []string{"GetRecords.IteratorAgeMilliseconds"}
-		if s.landedEntry(TransformEntry) {
-			want = append(want, "DeliveryToS3.DataFreshness", "DeliveryToS3.Success", "ExecuteProcessing.Success")
-		}
-		if len(s.landed) > 0 {
-			want = append(want, "Errors", "Throttles")
-		}
-		if s.landedEntry(BatchEntry) {
-			want = append(want, "WatermarkAgeSeconds")
-		}
-		if s.landedEntry(SpeedEntry) {
-			want = append(want, "ApproximateNumberOfMessagesVisible")
+		want := []string{"GetRecords.IteratorAgeMilliseconds", "DeliveryToS3.DataFreshness", "DeliveryToS3.Success",
+			"ExecuteProcessing.Success", "Errors", "Throttles", "ApproximateNumberOfMessagesVisible"}
+		{
+			has(t, s, "AWS::CloudWatch::Alarm", map[string]interface{}{
+				"AlarmDescription":   assertions.Match_StringLikeRegexp(jsii.String("watermark")),
+				"ComparisonOperator": "LessThanThreshold",
+				"Threshold":          1,
+				"EvaluationPeriods":  3,
+				"TreatMissingData":   "breaching",
+				"Metrics": assertions.Match_ArrayWith(&[]interface{}{
+					assertions.Match_ObjectLike(&map[string]interface{}{"Expression": "FILL(runs, 0) - FILL(failed, 0)"}),
+				}),
+			})
 		}
 		for _, m := range want {
 			if !metrics[m] {

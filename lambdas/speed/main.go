@@ -50,5 +50,8 @@ func main() {
 	// Metrics go to stdout as Embedded Metric Format lines, which
 	// CloudWatch Logs turns into metrics; failures are logged on stderr.
 	h := &speed.Handler{Store: st, Metrics: os.Stdout, Log: os.Stderr}
-	lambda.Start(h.Handle)
+	// h implements lambda.Handler (Invoke): it reads the event JSON itself,
+	// which is several times faster than the runtime's reflection-based
+	// decoding into events.KinesisEvent for h.Handle, and does the same.
+	lambda.Start(h)
 }

@@ -99,7 +99,7 @@ func (r *Runner) wait(ctx context.Context, name, id string) error {
 		case types.QueryExecutionStateSucceeded:
 			return nil
 		case types.QueryExecutionStateFailed, types.QueryExecutionStateCancelled:
-			return fmt.Errorf("athena query %s (%s) %s: %s", name, id, strings.ToLower(string(state)), reason)
+			return fmt.Errorf("query %s (%s) %s on Athena: %s", name, id, strings.ToLower(string(state)), reason)
 		}
 		if err := r.sleep(ctx, delay); err != nil {
 			return r.stop(ctx, id, fmt.Errorf("waiting for Athena query %s (%s): %w", name, id, err))

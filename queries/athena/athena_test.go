@@ -122,7 +122,7 @@ func TestRunReportsFailure(t *testing.T) {
 	f := &fake{states: []types.QueryExecutionState{types.QueryExecutionStateRunning, types.QueryExecutionStateFailed}}
 	r := &athena.Runner{API: f, WorkGroup: "wg", Sleep: noSleep}
 	_, err := r.Run(context.Background(), q, nil)
-	if err == nil || !strings.Contains(err.Error(), "failed: SYNTAX_ERROR") {
+	if err == nil || !strings.Contains(err.Error(), "failed on Athena: SYNTAX_ERROR") {
 		t.Fatalf("error %v", err)
 	}
 	if f.started.ExecutionParameters != nil {

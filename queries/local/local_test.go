@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -484,4 +485,69 @@ func sameResult(a, b *queries.Result) bool {
 		}
 	}
 	return true
+}
+
+// TestLambdasDoNotLinkDuckDB keeps DuckDB (cgo, tens of MB) out of every
+// Lambda binary: only the command line and tests may import this package.
+func TestLambdasDoNotLinkDuckDB(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "../../lambdas/...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "github.com/lambdastack/lambdastack/lambdas/") {
+		t.Fatalf("go list found no Lambda packages:\n%s", out)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		if strings.Contains(dep, "duckdb") || dep == "github.com/lambdastack/lambdastack/queries/local" {
+			t.Errorf("a Lambda binary depends on %s", dep)
+		}
+	}
+}
+
+// TestRawEventsAsParquet reads raw events stored as Parquet (Firehose's
+// format conversion, or any engine) the same as gzip NDJSON: DuckDB copies
+// one hour of the fixture to Parquet and the drill-down gives the same rows.
+func TestRawEventsAsParquet(t *testing.T) {
+	ctx := context.Background()
+	dir, pq := t.TempDir(), t.TempDir()
+	f := newFixture(3)
+	f.write(t, dir)
+	r, err := local.Open(ctx, local.DirsUnder(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	part := filepath.Join(pq, "events", "dt=2026-11-22", "hour=07")
+	if err := os.MkdirAll(part, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cols := "event_id, event_type, event_time, user_id, session_id, source, value, attributes, received_time"
+	if _, err := r.Exec(ctx, "copy", fmt.Sprintf("COPY (SELECT %s FROM raw_events WHERE dt = '2026-11-22' AND hour = '07') TO '%s' (FORMAT parquet)",
+		cols, filepath.ToSlash(filepath.Join(part, "part-0.parquet")))); err != nil {
+		t.Fatal(err)
+	}
+	p, err := local.Open(ctx, local.Dirs{Raw: pq, Views: pq})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	q, err := queries.Get("raw_events_hour")
+	if err != nil {
+		t.Fatal(err)
+	}
+	vals, err := q.Bind(map[string]string{"dt": "2026-11-22", "hour": "07"}, f.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := r.Run(ctx, q, vals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := p.Run(ctx, q, vals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(want.Rows) == 0 || !sameResult(got, want) {
+		t.Fatalf("Parquet raw events: %d rows, NDJSON %d rows", len(got.Rows), len(want.Rows))
+	}
 }

@@ -12,6 +12,9 @@
 //
 //	speed/dt=YYYY-MM-DD/hour=HH/<shard>-<first sequence>-<last sequence>.parquet
 //
+// A record is validated against its Kinesis arrival time (future_time), not
+// the clock, so a retried batch gets the same verdicts.
+//
 // The key and the bytes depend only on the records of the batch, so a
 // retried batch overwrites its own objects instead of adding to them. A
 // batch that the event source mapping splits or resumes elsewhere gets other
@@ -24,6 +27,13 @@
 // and value_sum and as good as one day-wide sketch for users, so no separate
 // day objects are written.
 //
-// It does not read shards itself (see package streaming) and does not merge
-// speed objects with the batch layer (see the merge in batch/).
+// Runner plays the event source mapping on this machine: it reads the shards
+// of any streaming.Source (the in-memory stream, Kinesis on an emulator)
+// with streaming.Reader, builds KinesisEvent batches with the real shard ids
+// and sequence numbers, retries from the record the handler names, and keeps
+// its shard positions under _checkpoints/speed/ in the views store.
+//
+// It does not read shards itself (streaming.Reader and the Sources do), does
+// not decode KPL itself (streaming.Deaggregate), and does not merge speed
+// objects with the batch layer (see the merge in batch/).
 package speed

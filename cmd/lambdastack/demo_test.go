@@ -1,0 +1,279 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lambdastack/lambdastack/internal/agg"
+	"github.com/lambdastack/lambdastack/internal/dashboard"
+	"github.com/lambdastack/lambdastack/internal/event"
+	"github.com/lambdastack/lambdastack/queries"
+)
+
+// TestDemo runs the whole demo on a small volume, then checks the named
+// queries' results over its output against the expectations the pipeline
+// computed from the generated records, and the dashboard's rendering.
+func TestDemo(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	now := time.Date(2026, 11, 22, 10, 20, 0, 0, time.UTC)
+	var stdout, stderr bytes.Buffer
+	env := &cliEnv{stdout: &stdout, stderr: &stderr}
+	run, err := runDemo(context.Background(), env, demoOptions{events: 6000, hours: 4, shards: 3, seed: 5, dir: dir, now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	rep := run.report
+	if !rep.Reconciled.OK() {
+		t.Fatalf("reconciliation: %v", rep.Reconciled.Problems)
+	}
+	if !strings.Contains(stdout.String(), "reconciliation OK") || !strings.Contains(stdout.String(), "dashboard.html") {
+		t.Errorf("report:\n%s", stdout.String())
+	}
+	wm := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC) // now - 15m, to the hour
+	if !rep.Reconciled.Watermark.Equal(wm) || rep.Reconciled.Events["batch"] == 0 || rep.Reconciled.Events["speed"] == 0 {
+		t.Fatalf("watermark %s, events by layer %v", rep.Reconciled.Watermark, rep.Reconciled.Events)
+	}
+	for _, f := range []string{"report.txt", "dashboard.html", "queries/events_per_hour.txt", "raw/events", "raw/errors", "views/batch", "views/speed", "views/merged"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("demo output: %v", err)
+		}
+	}
+	exp := rep.Expected.Hours
+	res := run.results
+
+	t.Run("events_per_hour", func(t *testing.T) {
+		type key struct {
+			hour time.Time
+			typ  string
+		}
+		want := map[key]int64{}
+		for k, a := range exp {
+			want[key{k.WindowStart, k.EventType}] += a.Events
+		}
+		got := map[key]int64{}
+		r := res["events_per_hour"]
+		for _, row := range r.Rows {
+			h := row[0].(time.Time)
+			got[key{h, row[1].(string)}] += row[3].(int64)
+			if layer := row[2].(string); (layer == "batch") != h.Before(wm) {
+				t.Errorf("hour %s is in the %s layer (watermark %s)", h, layer, wm)
+			}
+		}
+		compareCounts(t, got, want)
+	})
+	t.Run("top_event_types", func(t *testing.T) {
+		counts := map[string]int64{}
+		for k, a := range exp {
+			if !k.WindowStart.Before(now.Add(-24*time.Hour)) && k.WindowStart.Before(now) {
+				counts[k.EventType] += a.Events
+			}
+		}
+		var types []string
+		for k := range counts {
+			types = append(types, k)
+		}
+		sort.Slice(types, func(i, j int) bool {
+			if counts[types[i]] != counts[types[j]] {
+				return counts[types[i]] > counts[types[j]]
+			}
+			return types[i] < types[j]
+		})
+		r := res["top_event_types"]
+		if len(r.Rows) != min(10, len(types)) {
+			t.Fatalf("%d rows, want %d", len(r.Rows), min(10, len(types)))
+		}
+		for i, row := range r.Rows {
+			if row[0] != types[i] || row[1] != counts[types[i]] {
+				t.Errorf("rank %d: %v %v, want %s %d", i+1, row[0], row[1], types[i], counts[types[i]])
+			}
+		}
+	})
+	days, err := exp.Rollup(agg.Day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("value_per_day", func(t *testing.T) {
+		type key struct {
+			day time.Time
+			typ string
+		}
+		values, events := map[key]float64{}, map[key]int64{}
+		for k, a := range days {
+			values[key{k.WindowStart, k.EventType}] += a.ValueSum
+			events[key{k.WindowStart, k.EventType}] += a.Events
+		}
+		r := res["value_per_day"]
+		if len(r.Rows) != len(values) {
+			t.Fatalf("%d rows, want %d", len(r.Rows), len(values))
+		}
+		for _, row := range r.Rows {
+			k := key{row[0].(time.Time), row[1].(string)}
+			if v := row[2].(float64); math.Abs(v-values[k]) > 1e-6*math.Max(1, values[k]) || row[3] != events[k] {
+				t.Errorf("%v: %v %v, want %v %d", k, row[2], row[3], values[k], events[k])
+			}
+		}
+	})
+	t.Run("users_per_day", func(t *testing.T) {
+		// The day rows' sketches hold the same users as sketches built
+		// from the generated events, so the estimates agree.
+		type key struct {
+			day time.Time
+			typ string
+		}
+		want := map[key]int64{}
+		for k, a := range days {
+			want[key{k.WindowStart, k.EventType}] += a.UsersEstimate()
+		}
+		r := res["users_per_day"]
+		if len(r.Rows) != len(want) {
+			t.Fatalf("%d rows, want %d", len(r.Rows), len(want))
+		}
+		for _, row := range r.Rows {
+			k := key{row[0].(time.Time), row[1].(string)}
+			if row[2] != want[k] {
+				t.Errorf("%v: %v users, want %d", k, row[2], want[k])
+			}
+		}
+	})
+	t.Run("rejected_by_reason", func(t *testing.T) {
+		got := map[string]int64{}
+		for _, row := range res["rejected_by_reason"].Rows {
+			got[row[1].(string)] += row[2].(int64)
+		}
+		for _, r := range event.Reasons() {
+			if got[string(r)] != int64(rep.Generated.Rejected[r]) {
+				t.Errorf("%s: %d rejected, want %d", r, got[string(r)], rep.Generated.Rejected[r])
+			}
+		}
+	})
+	t.Run("freshness", func(t *testing.T) {
+		row := res["freshness"].Rows[0]
+		if !row[0].(time.Time).Equal(wm) || row[2] != int64(now.Sub(wm)/time.Second) {
+			t.Errorf("freshness %v, want watermark %s lag %d", row, wm, int64(now.Sub(wm)/time.Second))
+		}
+	})
+	t.Run("raw_events_hour", func(t *testing.T) {
+		drill := now.Add(-time.Hour).Truncate(time.Hour)
+		want := rep.Expected.RawByHour[drill.Format("2006-01-02/15")]
+		r := res["raw_events_hour"]
+		if want == 0 || int64(len(r.Rows)) != min(want, 1000) {
+			t.Fatalf("%d rows, want %d", len(r.Rows), want)
+		}
+		for _, row := range r.Rows {
+			if et := row[2].(time.Time); et.Truncate(time.Hour) != drill {
+				t.Fatalf("event_time %s outside the hour %s", et, drill)
+			}
+		}
+	})
+	t.Run("every query checked", func(t *testing.T) {
+		all, _ := queries.All()
+		if len(all) != 7 || len(res) != len(all) {
+			t.Errorf("%d queries, %d results: add a check for the new query", len(all), len(res))
+		}
+	})
+
+	t.Run("query --local", func(t *testing.T) {
+		code, out, errOut := runCLI(t, "", "query", "rejected_by_reason", "--local", dir, "--format", "csv")
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		var total int64
+		for _, line := range strings.Split(strings.TrimSpace(out), "\n")[1:] {
+			f := strings.Split(line, ",")
+			var n int64
+			fmt.Sscan(f[2], &n)
+			total += n
+		}
+		if total != int64(rep.Generated.RejectedTotal) {
+			t.Errorf("query rejected_by_reason adds up to %d, want %d:\n%s", total, rep.Generated.RejectedTotal, out)
+		}
+		drill := now.Add(-2 * time.Hour)
+		code, out, errOut = runCLI(t, "", "query", "raw_events_hour", "--param", "dt="+drill.Format("2006-01-02"), "--param", "hour="+drill.Format("15"), "--local", dir)
+		want := rep.Expected.RawByHour[drill.Format("2006-01-02/15")]
+		if code != 0 || !strings.Contains(out, fmt.Sprintf("(%d rows)", min(want, 1000))) {
+			t.Errorf("exit %d, want (%d rows):\n%s%s", code, want, out[max(0, len(out)-200):], errOut)
+		}
+		code, _, errOut = runCLI(t, "", "query", "raw_events_hour", "--param", "dt=2026-11-22", "--local", dir)
+		if code != 2 || !strings.Contains(errOut, "needs --param hour") {
+			t.Errorf("missing parameter: exit %d: %s", code, errOut)
+		}
+	})
+
+	t.Run("dashboard screenshot", func(t *testing.T) {
+		bin := dashboard.FindChromium()
+		if bin == "" {
+			t.Skip("no Chromium on PATH (chromium, chromium-browser, google-chrome): `make chromium` installs Debian's package; only the screenshot is skipped")
+		}
+		shot := filepath.Join(t.TempDir(), "dashboard.png")
+		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+		defer cancel()
+		if out, err := dashboard.Screenshot(ctx, bin, run.page, shot, t.TempDir()); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		if p := os.Getenv("LAMBDASTACK_KEEP_SCREENSHOT"); p != "" {
+			data, _ := os.ReadFile(shot)
+			os.WriteFile(p, data, 0o644)
+		}
+		f, err := os.Open(shot)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		img, err := png.Decode(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		counts := dashboard.CountColours(img, dashboard.ChartColours, 6)
+		for name := range dashboard.ChartColours {
+			if counts[name] < 200 {
+				t.Errorf("the screenshot shows %d pixels of the %s colour", counts[name], name)
+			}
+		}
+	})
+
+	t.Run("rerun clears the directory", func(t *testing.T) {
+		marker := filepath.Join(dir, "views", "stale.parquet")
+		if err := os.WriteFile(marker, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		code, _, errOut := runCLI(t, "", "demo", "--events", "500", "--hours", "2", "--dir", dir)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		if _, err := os.Stat(marker); err == nil {
+			t.Error("the rerun kept a file of the earlier run")
+		}
+	})
+	t.Run("refuses a foreign directory", func(t *testing.T) {
+		other := t.TempDir()
+		os.WriteFile(filepath.Join(other, "precious.txt"), []byte("x"), 0o644)
+		code, _, errOut := runCLI(t, "", "demo", "--events", "100", "--dir", other)
+		if code == 0 || !strings.Contains(errOut, "not written by lambdastack demo") {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		if _, err := os.Stat(filepath.Join(other, "precious.txt")); err != nil {
+			t.Fatal("the demo removed a file it did not write")
+		}
+	})
+}
+
+func compareCounts[K comparable](t *testing.T, got, want map[K]int64) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Errorf("%d keys, want %d", len(got), len(want))
+	}
+	for k, w := range want {
+		if got[k] != w {
+			t.Errorf("%v: %d, want %d", k, got[k], w)
+		}
+	}
+}
