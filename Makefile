@@ -71,6 +71,7 @@ test-integration: deps moto cdk-deps
 # Benchmarks behind docs/benchmarks.md.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/gen
+	GOMAXPROCS=1 $(GO) test -run '^$$' -bench . -benchmem ./internal/event ./streaming/transform
 
 # --- The CDK app (infra/) ---------------------------------------------------
 # The CDK CLI is pinned by package-lock.json; npm ci also drops a go.mod into

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"github.com/aws/smithy-go"
 )
 
 // KinesisPutAPI is the Kinesis call a KinesisSink makes.
@@ -42,6 +43,9 @@ func (k *KinesisSink) PutRecords(ctx context.Context, records []Record) ([]PutRe
 	}
 	out, err := k.API.PutRecords(ctx, in)
 	if err != nil {
+		if permanent(err) {
+			return nil, fmt.Errorf("putting %d records on Kinesis stream %s: %w: %w", len(records), k.Stream, ErrPermanent, err)
+		}
 		return nil, fmt.Errorf("putting %d records on Kinesis stream %s: %w", len(records), k.Stream, err)
 	}
 	if len(out.Records) != len(records) {
@@ -58,6 +62,20 @@ func (k *KinesisSink) PutRecords(ctx context.Context, records []Record) ([]PutRe
 		}
 	}
 	return res, nil
+}
+
+// permanent reports errors a retry cannot fix.
+func permanent(err error) bool {
+	var api smithy.APIError
+	if !errors.As(err, &api) {
+		return false
+	}
+	switch api.ErrorCode() {
+	case "ResourceNotFoundException", "InvalidArgumentException", "ValidationException", "AccessDeniedException",
+		"UnrecognizedClientException", "KMSAccessDeniedException", "KMSDisabledException", "KMSNotFoundException":
+		return true
+	}
+	return false
 }
 
 // KinesisSource reads the shards of a Kinesis data stream with
@@ -104,8 +122,9 @@ func (k *KinesisSource) Shards(ctx context.Context) ([]Shard, error) {
 	}
 }
 
-// ReadShard implements Source. A throttled read returns an empty batch, so
-// the Reader waits before it tries again.
+// ReadShard implements Source. A throttled read (Kinesis allows five per
+// second per shard) is retried after a pause, a few times; then it returns
+// an empty batch that says it is behind, so a Reader keeps going.
 func (k *KinesisSource) ReadShard(ctx context.Context, shard, after string, limit int) (ShardBatch, error) {
 	if limit <= 0 || limit > 10000 {
 		limit = 10000
@@ -122,12 +141,18 @@ func (k *KinesisSource) ReadShard(ctx context.Context, shard, after string, limi
 		if err != nil {
 			k.forget(shard)
 			var expired *types.ExpiredIteratorException
-			if errors.As(err, &expired) && attempt == 0 {
+			if errors.As(err, &expired) && attempt < 5 {
 				continue
 			}
 			var throttled *types.ProvisionedThroughputExceededException
 			if errors.As(err, &throttled) {
-				return ShardBatch{}, nil
+				if attempt < 5 {
+					if err := sleepCtx(ctx, time.Duration(200*(attempt+1))*time.Millisecond); err != nil {
+						return ShardBatch{}, err
+					}
+					continue
+				}
+				return ShardBatch{Behind: time.Second}, nil
 			}
 			return ShardBatch{}, fmt.Errorf("getting records of %s/%s: %w", k.Stream, shard, err)
 		}

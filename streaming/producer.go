@@ -26,6 +26,11 @@ var ErrRecordTooLarge = errors.New("record is larger than 1 MiB (data plus parti
 // ErrClosed is returned by Put after Close.
 var ErrClosed = errors.New("producer is closed")
 
+// ErrPermanent marks a Sink error that retrying cannot fix (no such stream,
+// access denied, a malformed request): the producer gives the batch up at
+// once instead of backing off.
+var ErrPermanent = errors.New("permanent stream error")
+
 // ProducerConfig tunes a Producer. Zero values take the defaults.
 type ProducerConfig struct {
 	// Buffer is how many records may wait to be batched (default 10000);
@@ -253,7 +258,7 @@ func (p *Producer) Close(ctx context.Context) error {
 		p.mu.Lock()
 		last := p.lastErr
 		p.mu.Unlock()
-		return fmt.Errorf("%d records not written after %d retries; last error: %w", n, p.cfg.MaxRetries, last)
+		return fmt.Errorf("%d records not written (retried up to %d times unless the error was permanent); last error: %w", n, p.cfg.MaxRetries, last)
 	}
 	return nil
 }
@@ -417,6 +422,10 @@ func (p *Producer) send(batch []entry) {
 		res, err := p.sink.PutRecords(ctx, recs)
 		if err != nil {
 			lastErr = err
+			if errors.Is(err, ErrPermanent) {
+				p.giveUp(batch, err)
+				return
+			}
 			continue
 		}
 		var failed []entry

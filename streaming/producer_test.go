@@ -232,3 +232,28 @@ func TestProducerAggregatesPerShard(t *testing.T) {
 		t.Fatalf("de-aggregated %d records, want %d", got, n)
 	}
 }
+
+// permanentSink fails every call with a permanent error.
+type permanentSink struct{ sent int }
+
+func (s *permanentSink) PutRecords(_ context.Context, recs []Record) ([]PutResult, error) {
+	s.sent += len(recs)
+	return nil, fmt.Errorf("putting: %w: no such stream", ErrPermanent)
+}
+
+func TestProducerGivesUpAtOnceOnPermanentErrors(t *testing.T) {
+	ctx := context.Background()
+	sink := &permanentSink{}
+	slept := 0
+	p, _ := NewProducer(ctx, sink, ProducerConfig{Senders: 1, Sleep: func(context.Context, time.Duration) error { slept++; return nil }})
+	for i := range 10 {
+		if err := p.Put(ctx, Record{PartitionKey: "k", Data: []byte(fmt.Sprint(i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := p.Close(ctx)
+	// Each record tried once, no backoff.
+	if !errors.Is(err, ErrPermanent) || sink.sent != 10 || slept != 0 || p.Stats().Failed != 10 {
+		t.Fatalf("Close: %v; %d records sent, %d sleeps, stats %+v", err, sink.sent, slept, p.Stats())
+	}
+}

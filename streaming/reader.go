@@ -50,8 +50,8 @@ type Reader struct {
 // function returns nil. An error stops the reader and is returned.
 type HandleFunc func(ctx context.Context, b Batch) error
 
-// CatchUp reads every shard until a round of reads finds no new record,
-// calling fn per batch, and returns. It is what a test, the demo or a
+// CatchUp reads every shard until a round of reads finds no new record
+// (and no shard reports being behind), calling fn per batch, and returns. It is what a test, the demo or a
 // scheduled run needs.
 func (r *Reader) CatchUp(ctx context.Context, cp *Checkpoint, fn HandleFunc) error {
 	return r.run(ctx, cp, fn, false)
@@ -105,6 +105,14 @@ func (r *Reader) run(ctx context.Context, cp *Checkpoint, fn HandleFunc, follow 
 			if b.Closed {
 				pos.Done = true
 				progress = true // children may be readable now
+			}
+			if len(b.Records) == 0 && b.Behind > 0 && !follow {
+				// Nothing came back but the stream says there is more
+				// (an empty page, or a throttled read): keep going.
+				progress = true
+				if err := r.sleep(ctx, min(r.poll(), 200*time.Millisecond)); err != nil {
+					return err
+				}
 			}
 			cp.Shards[s.ID] = pos
 		}

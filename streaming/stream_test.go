@@ -6,6 +6,7 @@ import (
 	"math/big"
 	"sort"
 	"testing"
+	"time"
 )
 
 func TestMemStreamHashesLikeKinesis(t *testing.T) {
@@ -108,5 +109,37 @@ func TestReaderResumesAndFollowsSplit(t *testing.T) {
 	}
 	if !cp.Shards["shardId-000000000000"].Done || len(cp.Shards) != 4 {
 		t.Fatalf("checkpoint: %+v", cp)
+	}
+}
+
+// behindSource reports being behind with empty pages a few times before it
+// hands over its records, as Kinesis does on a throttled or empty read.
+type behindSource struct {
+	*MemStream
+	empties int
+}
+
+func (b *behindSource) ReadShard(ctx context.Context, shard, after string, limit int) (ShardBatch, error) {
+	if b.empties > 0 {
+		b.empties--
+		return ShardBatch{Behind: time.Second}, nil
+	}
+	return b.MemStream.ReadShard(ctx, shard, after, limit)
+}
+
+func TestCatchUpKeepsGoingWhileBehind(t *testing.T) {
+	ctx := context.Background()
+	m := NewMemStream(1)
+	if _, err := m.PutRecords(ctx, []Record{{PartitionKey: "k", Data: []byte("x")}}); err != nil {
+		t.Fatal(err)
+	}
+	r := &Reader{Source: &behindSource{MemStream: m, empties: 3}, Sleep: func(context.Context, time.Duration) error { return nil }}
+	var cp Checkpoint
+	n := 0
+	if err := r.CatchUp(ctx, &cp, func(_ context.Context, b Batch) error { n += len(b.Records); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 {
+		t.Fatalf("read %d records, want 1: CatchUp stopped while the source was behind", n)
 	}
 }

@@ -31,6 +31,7 @@ func main() {
 	impl := flag.String("impl", "ours", "ours | encoding/json")
 	seconds := flag.Float64("seconds", 5, "run for at least this long")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile here")
+	iters := flag.Int("iterations", 0, "run exactly this many iterations instead of -seconds (for instruction counts under valgrind)")
 	flag.Parse()
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
@@ -38,14 +39,14 @@ func main() {
 			defer pprof.StopCPUProfile()
 		}
 	}
-	if err := run(*write, *eventFile, *impl, *seconds); err != nil {
+	if err := run(*write, *eventFile, *impl, *seconds, *iters); err != nil {
 		fmt.Fprintln(os.Stderr, "bench/transform:", err)
 		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
 
-func run(write, eventFile, impl string, seconds float64) error {
+func run(write, eventFile, impl string, seconds float64, fixed int) error {
 	if write != "" {
 		return os.WriteFile(write, benchEvent(), 0o644)
 	}
@@ -87,7 +88,7 @@ func run(write, eventFile, impl string, seconds float64) error {
 	records = len(resp.Records)
 	iters := 0
 	wall0, cpu0 := time.Now(), cpuTime()
-	for time.Since(wall0).Seconds() < seconds || iters < 3 {
+	for (fixed == 0 && (time.Since(wall0).Seconds() < seconds || iters < 3)) || (fixed > 0 && iters < fixed) {
 		if _, err := invoke(); err != nil {
 			return err
 		}

@@ -124,6 +124,9 @@ func (c Config) S3(optFns ...func(*s3.Options)) *s3.Client {
 		if local {
 			o.UsePathStyle = true
 		}
+		// Emulators (moto, LocalStack) send no response checksums; the SDK
+		// would log a DEBUG line for every GetObject otherwise.
+		o.DisableLogOutputChecksumValidationSkipped = true
 	}}, optFns...)...)
 }
 

@@ -21,7 +21,31 @@ import (
 // them; anything else takes Validate and AppendJSON, so results are the
 // same for every input (FuzzAppendEnriched checks this).
 func AppendEnriched(dst, data []byte, received time.Time) ([]byte, *Rejection) {
-	if out, ok := appendEnrichedFast(dst, data, received); ok {
+	return appendEnriched(dst, data, received, nil)
+}
+
+// Enricher is AppendEnriched for a caller that enriches many records
+// received at the same moment (a Firehose batch): it keeps the text of the
+// last received time. The zero value is ready; it is not safe for
+// concurrent use.
+type Enricher struct {
+	rt receivedText
+}
+
+// Append is AppendEnriched.
+func (en *Enricher) Append(dst, data []byte, received time.Time) ([]byte, *Rejection) {
+	return appendEnriched(dst, data, received, &en.rt)
+}
+
+// receivedText caches the formatted received_time of one instant.
+type receivedText struct {
+	t     time.Time
+	text  [24]byte
+	valid bool
+}
+
+func appendEnriched(dst, data []byte, received time.Time, rt *receivedText) ([]byte, *Rejection) {
+	if out, ok := appendEnrichedFast(dst, data, received, rt); ok {
 		return out, nil
 	}
 	e, rej := Validate(data, received)
@@ -53,7 +77,7 @@ type attrSpan struct{ k, v rawSpan }
 
 // appendEnrichedFast handles the common event. ok=false means "not sure":
 // the caller falls back to the full path, which decides.
-func appendEnrichedFast(dst, data []byte, received time.Time) ([]byte, bool) {
+func appendEnrichedFast(dst, data []byte, received time.Time, rt *receivedText) ([]byte, bool) {
 	if len(data) > MaxRecordBytes || !utf8.Valid(data) {
 		return dst, false
 	}
@@ -66,6 +90,8 @@ func appendEnrichedFast(dst, data []byte, received time.Time) ([]byte, bool) {
 		seen                           [fReceivedTime + 1]bool
 		id, typ, user, session, source rawSpan
 		eventTime                      time.Time
+		etext                          [24]byte // event_time as written, when haveText
+		haveText                       bool
 		value                          float64
 		valueText                      []byte
 		attrs                          [MaxAttributes]attrSpan
@@ -122,6 +148,10 @@ func appendEnrichedFast(dst, data []byte, received time.Time) ([]byte, bool) {
 				a, b, ok := s.rawStr()
 				if !ok {
 					return dst, false
+				}
+				if canonicalUTC(data[a:b], &etext) {
+					haveText = true // already as AppendJSON writes it
+					break
 				}
 				t, ok := parseRFC3339(string(data[a:b]))
 				if !ok {
@@ -210,6 +240,9 @@ func appendEnrichedFast(dst, data []byte, received time.Time) ([]byte, bool) {
 		return dst, false
 	}
 	received = received.UTC()
+	if haveText {
+		eventTime = textTime(&etext)
+	}
 	if eventTime.After(received.Add(MaxFutureSkew)) {
 		return dst, false
 	}
@@ -226,10 +259,24 @@ func appendEnrichedFast(dst, data []byte, received time.Time) ([]byte, bool) {
 			attrs[j-1], attrs[j] = attrs[j], attrs[j-1]
 		}
 	}
-	ey, em, ed, eh, emi, es, ems, ok1 := civil(eventTime)
-	ry, rm, rd, rh, rmi, rs, rms, ok2 := civil(received)
-	if !ok1 || !ok2 {
-		return dst, false
+	if !haveText {
+		ey, em, ed, eh, emi, es, ems, ok := civil(eventTime)
+		if !ok {
+			return dst, false
+		}
+		appendCivil(etext[:0], ey, em, ed, eh, emi, es, ems)
+	}
+	var local receivedText
+	if rt == nil {
+		rt = &local
+	}
+	if !rt.valid || !rt.t.Equal(received) {
+		ry, rm, rd, rh, rmi, rs, rms, ok := civil(received)
+		if !ok {
+			return dst, false
+		}
+		appendCivil(rt.text[:0], ry, rm, rd, rh, rmi, rs, rms)
+		rt.t, rt.valid = received, true
 	}
 	quoted := func(dst []byte, sp rawSpan) []byte {
 		return append(dst, data[sp.start-1:sp.end+1]...)
@@ -239,7 +286,7 @@ func appendEnrichedFast(dst, data []byte, received time.Time) ([]byte, bool) {
 	dst = append(dst, `,"event_type":`...)
 	dst = quoted(dst, typ)
 	dst = append(dst, `,"event_time":"`...)
-	dst = appendCivil(dst, ey, em, ed, eh, emi, es, ems)
+	dst = append(dst, etext[:]...)
 	dst = append(dst, `","user_id":`...)
 	dst = quoted(dst, user)
 	if session.end > session.start {
@@ -273,17 +320,63 @@ func appendEnrichedFast(dst, data []byte, received time.Time) ([]byte, bool) {
 		dst = append(dst, '}')
 	}
 	dst = append(dst, `,"received_time":"`...)
-	dst = appendCivil(dst, ry, rm, rd, rh, rmi, rs, rms)
+	dst = append(dst, rt.text[:]...)
 	dst = append(dst, `","dt":"`...)
-	dst = append4(dst, ey)
-	dst = append(dst, '-')
-	dst = append2(dst, em)
-	dst = append(dst, '-')
-	dst = append2(dst, ed)
+	dst = append(dst, etext[0:10]...)
 	dst = append(dst, `","hour":"`...)
-	dst = append2(dst, eh)
+	dst = append(dst, etext[11:13]...)
 	return append(dst, '"', '}'), true
 }
+
+// canonicalUTC reports whether v is an RFC 3339 UTC time already in the
+// form AppendJSON writes (YYYY-MM-DDTHH:MM:SS.mmmZ) or that form without
+// the fraction, with valid fields, and writes the canonical form to out.
+func canonicalUTC(v []byte, out *[24]byte) bool {
+	switch {
+	case len(v) == 24 && v[19] == '.' && v[23] == 'Z' && isDigit(v[20]) && isDigit(v[21]) && isDigit(v[22]):
+		copy(out[:], v)
+	case len(v) == 20 && v[19] == 'Z':
+		copy(out[:], v[:19])
+		copy(out[19:], ".000Z")
+	default:
+		return false
+	}
+	for _, i := range [...]int{0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18} {
+		if !isDigit(out[i]) {
+			return false
+		}
+	}
+	if out[4] != '-' || out[7] != '-' || out[10] != 'T' || out[13] != ':' || out[16] != ':' {
+		return false
+	}
+	y, mo, d := num4(out[0:4]), num2(out[5:7]), num2(out[8:10])
+	return mo >= 1 && mo <= 12 && d >= 1 && d <= daysIn(y, mo) && num2(out[11:13]) <= 23 && num2(out[14:16]) <= 59 && num2(out[17:19]) <= 59
+}
+
+// textTime is the instant of a canonical time text, without time.Date:
+// days from the civil date (Howard Hinnant's algorithm) for the seconds.
+func textTime(t *[24]byte) time.Time {
+	y, m, d := num4(t[0:4]), num2(t[5:7]), num2(t[8:10])
+	if m <= 2 {
+		y--
+	}
+	era := y / 400 // y >= -1: only year 0's January and February give -1
+	if y < 0 {
+		era = -1
+	}
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	days := int64(era)*146097 + int64(doe) - 719468
+	sec := days*86400 + int64(num2(t[11:13])*3600+num2(t[14:16])*60+num2(t[17:19]))
+	return time.Unix(sec, int64(num3(t[20:23]))*1e6).UTC()
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+func num2(b []byte) int   { return int(b[0]-'0')*10 + int(b[1]-'0') }
+func num3(b []byte) int   { return int(b[0]-'0')*100 + int(b[1]-'0')*10 + int(b[2]-'0') }
+func num4(b []byte) int   { return num2(b[0:2])*100 + num2(b[2:4]) }
 
 // rawStr reads a string that has no escapes and no control characters and
 // returns its content's bounds; ok=false otherwise (the caller falls back).
@@ -294,29 +387,34 @@ func (s *scanner) rawStr() (int, int, bool) {
 		return 0, 0, false
 	}
 	start := s.pos + 1
-	i := start
-	// Eight bytes at a time: find the first quote, backslash or control
-	// byte (the lowest flagged byte is exact; borrows only affect bytes
-	// above it).
+	n := firstSpecial(d[start:])
+	if start+n >= len(d) || d[start+n] != '"' {
+		return 0, 0, false
+	}
+	s.pos = start + n + 1
+	return start, start + n, true
+}
+
+// firstSpecial returns the index of the first quote, backslash or control
+// byte in b, or len(b). It looks at eight bytes at a time: the lowest
+// flagged byte of a word is exact (borrows only affect bytes above it).
+func firstSpecial(b []byte) int {
 	const lo, hi = 0x0101010101010101, 0x8080808080808080
-	for ; i+8 <= len(d); i += 8 {
-		x := binary.LittleEndian.Uint64(d[i:])
-		q, b := x^(lo*'"'), x^(lo*'\\')
-		if t := ((q - lo) &^ q) | ((b - lo) &^ b) | ((x - lo*0x20) &^ x); t&hi != 0 {
-			i += bits.TrailingZeros64(t&hi) / 8
-			break
+	rest := b
+	for len(rest) >= 8 {
+		x := binary.LittleEndian.Uint64(rest)
+		q, bs := x^(lo*'"'), x^(lo*'\\')
+		if t := (((q - lo) &^ q) | ((bs - lo) &^ bs) | ((x - lo*0x20) &^ x)) & hi; t != 0 {
+			return len(b) - len(rest) + bits.TrailingZeros64(t)/8
+		}
+		rest = rest[8:]
+	}
+	for i, c := range rest {
+		if strStop[c] {
+			return len(b) - len(rest) + i
 		}
 	}
-	for ; i < len(d); i++ {
-		if c := d[i]; strStop[c] {
-			if c != '"' {
-				return 0, 0, false
-			}
-			s.pos = i + 1
-			return start, i, true
-		}
-	}
-	return 0, 0, false
+	return len(b)
 }
 
 // strStop marks the bytes that end a raw string scan: the closing quote,

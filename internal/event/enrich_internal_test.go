@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"testing"
+	"time"
 )
 
 // TestCanonicalNumber checks the shortcut's promise on hand-picked edges
@@ -50,5 +51,24 @@ func TestCanonicalNumber(t *testing.T) {
 			s += "." + f
 		}
 		check(s)
+	}
+}
+
+// TestTextTime checks the civil-date arithmetic against time.Date over the
+// whole range of four-digit years.
+func TestTextTime(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for i := range 200000 {
+		want := time.Date(r.IntN(10000), time.Month(1+r.IntN(12)), 1+r.IntN(28), r.IntN(24), r.IntN(60), r.IntN(60), r.IntN(1000)*1e6, time.UTC)
+		if i < 24 { // the edges, year 0 January and February among them
+			want = time.Date([]int{0, 0, 1, 1969, 1970, 2000, 2400, 9999}[i%8], time.Month(1+i%3), 1+i%29, 23, 59, 59, 999e6, time.UTC)
+		}
+		var text [24]byte
+		if !canonicalUTC([]byte(want.Format("2006-01-02T15:04:05.000Z")), &text) {
+			t.Fatalf("canonicalUTC refuses %s", want.Format("2006-01-02T15:04:05.000Z"))
+		}
+		if got := textTime(&text); !got.Equal(want) {
+			t.Fatalf("%s: got %v", text, got)
+		}
 	}
 }

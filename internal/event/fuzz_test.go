@@ -94,10 +94,24 @@ func FuzzAppendEnriched(f *testing.F) {
 		`{"event_id":"e","event_type":"a","event_time":"2026-11-22T10:00:00+14:00","user_id":"u","attributes":{"b":"1","a":"2","c":"3"}}`,
 		`{"event_id":"e","event_type":"a","event_time":"0000-01-01T00:00:00+01:00","user_id":"u","session_id":"","source":""}`,
 		`{"event_id":"e","event_type":"a","event_time":"2026-11-22T10:00:00Z","user_id":"u","attributes":{"a":"1","a":"2"}}`,
-		`{"event_id":"e","event_type":"a","event_time":"2026-11-22T10:00:00.123456789Z","user_id":"u","value":1e300,"x":[1,{"y":null}]}`} {
+		`{"event_id":"e","event_type":"a","event_time":"2026-11-22T10:00:00.123456789Z","user_id":"u","value":1e300,"x":[1,{"y":null}]}`,
+		`{"event_id":"e","event_type":"a","event_time":"2026-11-22T10:00:00Z","user_id":"u"}`,
+		`{"event_id":"e","event_type":"a","event_time":"0000-02-29T23:59:59.999Z","user_id":"u"}`,
+		`{"event_id":"e","event_type":"a","event_time":"2026-02-29T10:00:00.000Z","user_id":"u"}`,
+		`{"event_id":"e","event_type":"a","event_time":"2026-11-22T12:15:00.001Z","user_id":"u"}`} {
 		f.Add([]byte(s))
 	}
+	var en event.Enricher // shared, so its received-time cache is exercised
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// The cache must follow a change of received time.
+		other := received.Add(-time.Duration(len(data)) * time.Hour)
+		_, _ = en.Append(nil, data, other)
+		if got2, rej2 := en.Append([]byte("prefix"), data, received); func() bool {
+			got1, rej1 := event.AppendEnriched([]byte("prefix"), data, received)
+			return string(got1) != string(got2) || (rej1 == nil) != (rej2 == nil) || (rej1 != nil && *rej1 != *rej2)
+		}() {
+			t.Fatalf("Enricher.Append and AppendEnriched differ on %q", data)
+		}
 		got, rej := event.AppendEnriched([]byte("prefix"), data, received)
 		e, want := event.Validate(data, received)
 		if (rej == nil) != (want == nil) {

@@ -11,6 +11,7 @@ import (
 	"maps"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -51,6 +52,8 @@ type Runner struct {
 	bufs  map[string]*shardBuffer
 	read  streaming.Checkpoint // where the reader stands
 	saved streaming.Checkpoint // what is written to the store
+
+	mu    sync.Mutex // guards stats, which Stats reads from other goroutines
 	stats Stats
 }
 
@@ -84,6 +87,8 @@ func (r *Runner) now() time.Time {
 
 // Stats returns the counters so far.
 func (r *Runner) Stats() Stats {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	s := r.stats
 	s.Lines = maps.Clone(r.stats.Lines)
 	return s
@@ -103,7 +108,9 @@ func (r *Runner) init(ctx context.Context) error {
 		r.BufferInterval = DefaultBufferInterval
 	}
 	r.bufs = map[string]*shardBuffer{}
+	r.mu.Lock()
 	r.stats.Lines = map[string]int64{}
+	r.mu.Unlock()
 	data, err := storage.ReadAll(ctx, r.Store, r.CheckpointKey())
 	switch {
 	case errors.Is(err, storage.ErrNotExist):
@@ -153,10 +160,14 @@ func (r *Runner) Run(ctx context.Context) error {
 		}
 		if ctx.Err() != nil {
 			// Write what was read, with a context that is still alive.
-			return r.flushAll(context.WithoutCancel(ctx))
+			if err := r.flushAll(context.WithoutCancel(ctx)); err != nil {
+				return err
+			}
+			return ctx.Err()
 		}
 		if r.oldest() >= r.BufferInterval {
-			if err := r.flushAll(ctx); err != nil {
+			// A flush is bounded work: let it finish if ctx ends meanwhile.
+			if err := r.flushAll(context.WithoutCancel(ctx)); err != nil {
 				return err
 			}
 		}
@@ -211,8 +222,10 @@ func (r *Runner) handle(ctx context.Context, b streaming.Batch) error {
 	for i := range resp.Records {
 		byID[resp.Records[i].RecordID] = &resp.Records[i]
 	}
+	r.mu.Lock()
 	r.stats.StreamRecords += int64(len(b.Records))
 	r.stats.Records += int64(len(ev.Records))
+	r.mu.Unlock()
 	j := 0
 	for i, rec := range b.Records {
 		buf := r.buffer(b.ShardID)
@@ -308,11 +321,15 @@ func (r *Runner) flush(ctx context.Context, shard string) error {
 		if err := r.Store.Put(ctx, key, obj); err != nil {
 			return fmt.Errorf("writing %s: %w", storage.Join(r.Store.Location(), key), err)
 		}
+		r.mu.Lock()
 		r.stats.Objects++
+		r.mu.Unlock()
 	}
+	r.mu.Lock()
 	for route, n := range b.lines {
 		r.stats.Lines[route] += n
 	}
+	r.mu.Unlock()
 	pos := r.saved.Shards[shard]
 	pos.Sequence = b.last
 	r.saved.Shards[shard] = pos

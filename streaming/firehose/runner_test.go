@@ -105,3 +105,64 @@ func TestRunnerRerunAfterCrashWritesSameObjects(t *testing.T) {
 		t.Fatalf("lines per route:\n got %v\nwant %v", got, want)
 	}
 }
+
+// TestRunnerRunFlushesOnIntervalAndOnStop follows a stream: buffers older
+// than BufferInterval are written while it runs, and what was read but not
+// written when the context ends is written before Run returns.
+func TestRunnerRunFlushesOnIntervalAndOnStop(t *testing.T) {
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(20 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s", what)
+			}
+		}
+	}
+	count := func(store storage.Store) map[string]int64 {
+		got, err := firehose.Count(context.Background(), store)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	recs, users, want := testEvents(400)
+
+	t.Run("interval", func(t *testing.T) {
+		m := streaming.NewMemStream(2)
+		store, _ := storage.NewLocal(t.TempDir())
+		r := newRunner(m, store)
+		r.BufferBytes, r.BufferInterval, r.Poll = 1<<30, 20*time.Millisecond, 5*time.Millisecond
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- r.Run(ctx) }()
+		produce(t, m, recs[:200], users[:200], false)
+		waitFor("the first half in the store", func() bool { return r.Stats().Records == 200 && len(count(store)) > 0 })
+		produce(t, m, recs[200:], users[200:], false)
+		waitFor("everything in the store", func() bool { return maps.Equal(count(store), want) })
+		cancel()
+		if err := <-done; err != context.Canceled {
+			t.Fatalf("Run: %v", err)
+		}
+	})
+	t.Run("stop", func(t *testing.T) {
+		m := streaming.NewMemStream(2)
+		store, _ := storage.NewLocal(t.TempDir())
+		r := newRunner(m, store)
+		r.BufferBytes, r.BufferInterval, r.Poll = 1<<30, time.Hour, 5*time.Millisecond
+		produce(t, m, recs, users, false)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- r.Run(ctx) }()
+		waitFor("every record read", func() bool { return r.Stats().Records == 400 })
+		if got := count(store); len(got) != 0 {
+			t.Fatalf("written before the interval: %v", got)
+		}
+		cancel()
+		if err := <-done; err != context.Canceled {
+			t.Fatalf("Run: %v", err)
+		}
+		if got := count(store); !maps.Equal(got, want) {
+			t.Fatalf("lines per route:\n got %v\nwant %v", got, want)
+		}
+	})
+}

@@ -26,20 +26,23 @@ func appendBase64(dst, src []byte) []byte {
 		dst = grown
 	}
 	dst = dst[:start+n]
-	out := dst[start:]
-	si, di := 0, 0
-	// 8 bytes are loaded to use 6: stop while 8 remain.
-	for ; si+8 <= len(src); si, di = si+6, di+8 {
-		v := binary.BigEndian.Uint64(src[si:])
-		w := uint64(b64Pairs[v>>52])<<48 | uint64(b64Pairs[v>>40&0xfff])<<32 |
-			uint64(b64Pairs[v>>28&0xfff])<<16 | uint64(b64Pairs[v>>16&0xfff])
-		binary.BigEndian.PutUint64(out[di:], w)
+	// Advancing slices rather than indexes keeps the bounds checks out of
+	// the loop. Eight bytes are loaded to use six: stop while eight remain.
+	in, out := src, dst[start:]
+	for len(in) >= 8 && len(out) >= 8 {
+		v := binary.BigEndian.Uint64(in)
+		binary.BigEndian.PutUint64(out, uint64(b64Pairs[v>>52])<<48|uint64(b64Pairs[v>>40&0xfff])<<32|
+			uint64(b64Pairs[v>>28&0xfff])<<16|uint64(b64Pairs[v>>16&0xfff]))
+		in, out = in[6:], out[8:]
 	}
-	for ; si+3 <= len(src); si, di = si+3, di+4 {
-		v := uint32(src[si])<<16 | uint32(src[si+1])<<8 | uint32(src[si+2])
-		binary.BigEndian.PutUint16(out[di:], b64Pairs[v>>12])
-		binary.BigEndian.PutUint16(out[di+2:], b64Pairs[v&0xfff])
+	for len(in) >= 3 && len(out) >= 4 {
+		v := uint32(in[0])<<16 | uint32(in[1])<<8 | uint32(in[2])
+		binary.BigEndian.PutUint16(out, b64Pairs[v>>12])
+		binary.BigEndian.PutUint16(out[2:], b64Pairs[v&0xfff])
+		in, out = in[3:], out[4:]
 	}
+	si, di := len(src)-len(in), n-len(out)
+	out = dst[start:]
 	switch len(src) - si {
 	case 1:
 		v := uint32(src[si]) << 16
@@ -74,11 +77,15 @@ var b64Decode2 = func() *[65536]uint16 {
 }()
 
 // appendBase64Decode appends the decoding of standard, padded base64 src
-// and reports whether src was valid. It decodes eight characters per step
-// and leaves the last quantum, padding and any irregular input (line
-// breaks, bad characters) to encoding/base64, so it accepts exactly what
-// base64.StdEncoding.AppendDecode accepts, as encoding/json does for []byte.
+// and reports whether src was valid. It decodes eight characters per step,
+// then the last quantum with its padding; anything irregular (line breaks,
+// bad characters, missing padding) goes to encoding/base64, so it accepts
+// exactly what base64.StdEncoding.AppendDecode accepts, as encoding/json
+// does for []byte.
 func appendBase64Decode(dst, src []byte) ([]byte, bool) {
+	if len(src)%4 != 0 || len(src) == 0 {
+		return stdDecode(dst, src)
+	}
 	start := len(dst)
 	need := len(src) / 4 * 3
 	if cap(dst)-start < need+2 {
@@ -86,24 +93,56 @@ func appendBase64Decode(dst, src []byte) ([]byte, bool) {
 		copy(grown, dst)
 		dst = grown
 	}
-	out := dst[start : start+need+2]
-	si, di := 0, 0
-	// Keep the last quantum (it may hold padding) for the slow path, and
-	// two spare output bytes for the 8-byte store.
-	for ; si+8 < len(src)-3 && di+8 <= len(out); si, di = si+8, di+6 {
-		v := binary.BigEndian.Uint64(src[si:])
+	out := dst[start : start+need+2] // two spare bytes for the 8-byte stores
+	// The final quantum may hold padding: it is done last. Advancing slices
+	// keep the bounds checks out of the loops.
+	in, o := src[:len(src)-4], out
+	for len(in) >= 8 && len(o) >= 8 {
+		v := binary.BigEndian.Uint64(in)
 		a, b, c, d := b64Decode2[v>>48], b64Decode2[v>>32&0xffff], b64Decode2[v>>16&0xffff], b64Decode2[v&0xffff]
 		if (a|b|c|d)&0xF000 != 0 {
 			return stdDecode(dst[:start], src)
 		}
-		w := uint64(a)<<52 | uint64(b)<<40 | uint64(c)<<28 | uint64(d)<<16
-		binary.BigEndian.PutUint64(out[di:], w)
+		binary.BigEndian.PutUint64(o, uint64(a)<<52|uint64(b)<<40|uint64(c)<<28|uint64(d)<<16)
+		in, o = in[8:], o[6:]
 	}
-	rest, err := base64.StdEncoding.AppendDecode(dst[:start+di], src[si:])
-	if err != nil {
+	for len(in) >= 4 && len(o) >= 3 {
+		a, b := b64Decode2[uint16(in[0])<<8|uint16(in[1])], b64Decode2[uint16(in[2])<<8|uint16(in[3])]
+		if (a|b)&0xF000 != 0 {
+			return stdDecode(dst[:start], src)
+		}
+		v := uint32(a)<<12 | uint32(b)
+		o[0], o[1], o[2] = byte(v>>16), byte(v>>8), byte(v)
+		in, o = in[4:], o[3:]
+	}
+	si, di := len(src)-4, len(out)-len(o)
+	q := src[si:]
+	a := b64Decode2[uint16(q[0])<<8|uint16(q[1])]
+	if a&0xF000 != 0 {
 		return stdDecode(dst[:start], src)
 	}
-	return rest, true
+	switch {
+	case q[2] == '=' && q[3] == '=':
+		out[di] = byte(a >> 4)
+		di++
+	case q[3] == '=':
+		c := b64Decode2[uint16(q[2])<<8|'A']
+		if c&0xF000 != 0 {
+			return stdDecode(dst[:start], src)
+		}
+		v := uint32(a)<<12 | uint32(c)
+		out[di], out[di+1] = byte(v>>16), byte(v>>8)
+		di += 2
+	default:
+		b := b64Decode2[uint16(q[2])<<8|uint16(q[3])]
+		if b&0xF000 != 0 {
+			return stdDecode(dst[:start], src)
+		}
+		v := uint32(a)<<12 | uint32(b)
+		out[di], out[di+1], out[di+2] = byte(v>>16), byte(v>>8), byte(v)
+		di += 3
+	}
+	return dst[:start+di], true
 }
 
 func stdDecode(dst, src []byte) ([]byte, bool) {

@@ -18,7 +18,7 @@ func BenchmarkInvoke(b *testing.B) {
 		recs = append(recs, fhRecord{RecordID: "49546986683135544286507457936321625675700192471156785154000000" + b64(d)[:4], Arrival: arrival, Data: b64(d)})
 	}
 	payload := firehoseEvent(b, recs)
-	h := &transform.Handler{Now: clock, MaxResponseBytes: 1 << 40}
+	h := &transform.Handler{Now: clock, MaxResponseBytes: 1 << 40, ReuseResponse: true}
 	b.SetBytes(int64(len(payload)))
 	b.ReportAllocs()
 	b.ResetTimer()

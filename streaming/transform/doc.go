@@ -15,6 +15,20 @@
 //
 // which gives events/dt=…/hour=…/ and errors/<reason>/dt=…/hour=…/.
 //
+// A KPL aggregated record (Firehose de-aggregates records from a Kinesis
+// source itself, so this is for direct puts) comes back as one recordId
+// with one enriched line or envelope per user record, under the partition
+// keys of the first one: a recordId has one set of keys.
+//
+// The response stays under MaxResponseBytes (6,000,000 by default; Lambda
+// allows 6 MB). Enrichment makes records larger, so when a batch's
+// enriched response would not fit, its last records come back
+// ProcessingFailed and Firehose keeps them as they were under its error
+// prefix. A Kinesis-source batch of ~300-byte events fits whole (the
+// request's Kinesis metadata outweighs the growth); a 3 MB direct-put
+// batch of small events does not, where a 2 MB processor buffer does (see
+// TestResponseLimitAtTheEdge).
+//
 // received_time is the record's approximateArrivalTimestamp (the handler's
 // clock when the event has none), so processing the same records twice
 // gives the same bytes.

@@ -2,11 +2,15 @@ package transform
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"slices"
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/lambdastack/lambdastack/internal/event"
 )
 
 // Invoke implements the aws-lambda-go lambda.Handler interface: it reads
@@ -14,32 +18,21 @@ import (
 // JSON. A payload that is not a Firehose event is an error (the invocation
 // fails and Firehose retries it); a bad record never is.
 //
-// The response stays within MaxResponseBytes: before writing a record Ok it
-// checks that the rest of the records still fit as ProcessingFailed entries
+// The response stays within MaxResponseBytes. Records are transformed as
+// they are read, in one pass; only when that response is over the limit is
+// the event done again with a budget: before writing a record Ok it checks
+// that the rest of the records still fit as ProcessingFailed entries
 // (recordId only), so the limit holds whenever the payload itself is under
-// it.
+// it. When the one-pass response fits, the budgeted pass would write the
+// same bytes, since an Ok entry is never smaller than a ProcessingFailed one.
 func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	sc := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(sc)
-	recs, err := parseEvent(payload, sc.recs[:0])
-	sc.recs = recs[:0]
-	if err != nil {
-		return nil, err
-	}
+	defer func() { sc.decoded, sc.text = sc.decoded[:0], sc.text[:0] }()
 	limit := h.MaxResponseBytes
 	if limit <= 0 {
 		limit = DefaultMaxResponseBytes
 	}
-	ids := slices.Grow(sc.ids[:0], len(recs))[:len(recs)]
-	defer func() { clear(ids); sc.ids = ids[:0] }()
-	reserve := len(`{"records":[]}`)
-	for i := range recs {
-		if ids[i], err = recs[i].idJSON(payload); err != nil {
-			return nil, err
-		}
-		reserve += failedSize(ids[i])
-	}
-	now := h.now()
 	var out []byte
 	if h.ReuseResponse {
 		h.mu.Lock()
@@ -50,47 +43,101 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	if want := min(len(payload)+len(payload)/4+1024, limit); cap(out) < want {
 		out = make([]byte, 0, want)
 	}
+	now := h.now()
 	out = append(out, `{"records":[`...)
-	decoded, text := sc.decoded[:0], sc.text[:0]
-	defer func() { sc.decoded, sc.text = decoded[:0], text[:0] }()
+	n := 0
+	err := scanEvent(payload, func(r *inRecord) error {
+		if n%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		id, err := r.idJSON(payload)
+		if err != nil {
+			// Decided by the records that count (a later records key
+			// replaces these, as in encoding/json): the second pass says.
+			return errRepeatedRecords
+		}
+		if n > 0 {
+			out = append(out, ',')
+		}
+		n++
+		out, _ = h.appendRecord(out, id, r, payload, now, sc)
+		return nil
+	})
+	if err != nil && !errors.Is(err, errRepeatedRecords) {
+		return nil, err
+	}
+	out = append(out, ']', '}')
+	if err == nil && len(out) <= limit {
+		return out, nil
+	}
+	out, err = h.invokeBudgeted(ctx, out[:0], payload, limit, now, sc)
+	return out, err
+}
+
+// invokeBudgeted transforms the event keeping the response within limit.
+func (h *Handler) invokeBudgeted(ctx context.Context, out, payload []byte, limit int, now time.Time, sc *scratch) ([]byte, error) {
+	recs, err := parseEvent(payload, sc.recs[:0])
+	sc.recs = recs[:0]
+	if err != nil {
+		return nil, err
+	}
+	ids := slices.Grow(sc.ids[:0], len(recs))[:len(recs)]
+	defer func() { clear(ids); sc.ids = ids[:0] }()
+	reserve := len(`{"records":[]}`)
+	for i := range recs {
+		if ids[i], err = recs[i].idJSON(payload); err != nil {
+			return nil, err
+		}
+		reserve += failedSize(ids[i])
+	}
+	out = append(out, `{"records":[`...)
 	for i := range recs {
 		if i%1024 == 0 {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
 		}
-		r := &recs[i]
 		reserve -= failedSize(ids[i])
 		if i > 0 {
 			out = append(out, ',')
 		}
 		mark := len(out)
-		received := now
-		if r.hasArrival {
-			received = time.UnixMilli(r.arrivalMs)
-		}
-		res := resultFailed
-		var k keys
-		if data, ok := r.decode(payload, decoded[:0]); ok {
-			decoded = data
-			text, res, k = h.record(text[:0], data, received)
-		}
-		if res == resultOk {
-			out = appendOk(out, ids[i], text, &k)
-			if len(out)+reserve+2 > limit {
-				out = out[:mark]
-				res = resultFailed
-			}
-		}
-		if res != resultOk {
-			out = appendFailed(out, ids[i])
+		var ok bool
+		if out, ok = h.appendRecord(out, ids[i], &recs[i], payload, now, sc); ok && len(out)+reserve+2 > limit {
+			out = appendFailed(out[:mark], ids[i])
 		}
 	}
 	return append(out, ']', '}'), nil
 }
 
+// appendRecord transforms one record and appends its response entry,
+// reporting whether it is Ok.
+func (h *Handler) appendRecord(out, id []byte, r *inRecord, payload []byte, now time.Time, sc *scratch) ([]byte, bool) {
+	received := now
+	if r.hasArrival {
+		received = time.UnixMilli(r.arrivalMs)
+	}
+	data, ok := r.decode(payload, sc.decoded[:0])
+	if !ok {
+		return appendFailed(out, id), false
+	}
+	sc.decoded = data
+	var (
+		res result
+		k   keys
+	)
+	sc.text, res, k = h.record(&sc.en, sc.text[:0], data, received)
+	if res != resultOk {
+		return appendFailed(out, id), false
+	}
+	return appendOk(out, id, sc.text, &k), true
+}
+
 // scratch holds the buffers one Invoke needs, reused across invocations.
 type scratch struct {
+	en            event.Enricher
 	recs          []inRecord
 	ids           [][]byte
 	decoded, text []byte
@@ -142,10 +189,8 @@ func (r *inRecord) idJSON(p []byte) ([]byte, error) {
 		return nil, eventError("a record has no recordId")
 	}
 	raw := p[r.id.start-1 : r.id.end+1]
-	for _, c := range raw {
-		if c < 0x20 {
-			return nil, eventError("recordId %q has a control character", raw)
-		}
+	if hasControl(raw) {
+		return nil, eventError("recordId %q has a control character", raw)
 	}
 	if !r.id.escaped {
 		return raw, nil
@@ -157,10 +202,43 @@ func (r *inRecord) idJSON(p []byte) ([]byte, error) {
 	return appendString(nil, s), nil
 }
 
+// smallInt parses a non-negative integer of up to 18 digits.
+func smallInt(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	var v int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int64(c-'0')
+	}
+	return v, true
+}
+
+// hasControl reports whether b holds a byte below 0x20, eight at a time.
+func hasControl(b []byte) bool {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		if ((x-lo*0x20)&^x)&hi != 0 {
+			return true
+		}
+	}
+	for ; i < len(b); i++ {
+		if b[i] < 0x20 {
+			return true
+		}
+	}
+	return false
+}
+
 // decode returns the record's data, base64-decoded into dst.
 func (r *inRecord) decode(p, dst []byte) ([]byte, bool) {
 	if !r.hasData {
-		return dst, false
+		return dst, true // no data: an empty record, rejected and kept like any other
 	}
 	src := p[r.data.start:r.data.end]
 	if r.data.escaped {
@@ -177,43 +255,84 @@ func (r *inRecord) decode(p, dst []byte) ([]byte, bool) {
 // records, recordId, data and approximateArrivalTimestamp are checked for
 // syntax and skipped.
 func parseEvent(p []byte, recs []inRecord) ([]inRecord, error) {
-	s := &scan{p: p}
-	if !s.expect('{') {
-		return nil, s.error()
-	}
 	// A 300-byte event takes about 600 bytes of payload.
 	recs = slices.Grow(recs, len(p)/600+1)
+	err := scanEventWith(p, func(r *inRecord) error {
+		recs = append(recs, *r)
+		return nil
+	}, func() error {
+		recs = recs[:0] // a repeated key: the last one counts, as in encoding/json
+		return nil
+	})
+	return recs, err
+}
+
+// scanEvent calls fn for every record of a Firehose event, in order, as
+// soon as the record is read. A repeated records key is an error here (one
+// pass cannot take back records already handled); encoding/json lets the
+// last one win, which parseEvent does.
+func scanEvent(p []byte, fn func(r *inRecord) error) error {
+	seen := false
+	return scanEventWith(p, fn, func() error {
+		if seen {
+			return errRepeatedRecords
+		}
+		seen = true
+		return nil
+	})
+}
+
+// errRepeatedRecords sends Invoke to its second pass, which reads the event
+// as encoding/json does: a repeated records key, or a record the first pass
+// cannot judge alone.
+var errRepeatedRecords = errors.New("the records key appears twice, or a record has no usable recordId")
+
+func scanEventWith(p []byte, fn func(r *inRecord) error, onRecords func() error) error {
+	s := &scan{p: p}
+	if !s.expect('{') {
+		return s.error()
+	}
 	sawRecords := false
+	r := new(inRecord) // one for all records: fn gets a pointer, so it lives on the heap
 	for s.more('}') {
 		key, ok := s.key()
 		if !ok {
-			return nil, s.error()
+			return s.error()
 		}
 		if key != "records" {
 			if !s.skipValue(0) {
-				return nil, s.error()
+				return s.error()
 			}
 			continue
 		}
 		sawRecords = true
+		if err := onRecords(); err != nil {
+			return err
+		}
 		if s.peek() == 'n' {
 			if !s.literal("null") {
-				return nil, s.error()
+				return s.error()
 			}
 			continue
 		}
 		if !s.expect('[') {
-			return nil, s.error()
+			return s.error()
 		}
 		for s.more(']') {
-			var r inRecord
+			*r = inRecord{}
 			if !s.expect('{') {
-				return nil, s.error()
+				return s.error()
 			}
 			for s.more('}') {
 				k, ok := s.key()
 				if !ok {
-					return nil, s.error()
+					return s.error()
+				}
+				if s.peek() == 'n' && (k == "recordId" || k == "approximateArrivalTimestamp") {
+					// Leaves the field as it was, as in encoding/json; a bad
+					// literal sets s.err, which ends the loop.
+					s.literal("null")
+					continue
 				}
 				switch k {
 				case "recordId":
@@ -222,6 +341,7 @@ func parseEvent(p []byte, recs []inRecord) ([]inRecord, error) {
 				case "data":
 					if s.peek() == 'n' {
 						ok = s.literal("null")
+						r.hasData = false
 						break
 					}
 					r.data, ok = s.longStr()
@@ -229,7 +349,7 @@ func parseEvent(p []byte, recs []inRecord) ([]inRecord, error) {
 				case "approximateArrivalTimestamp":
 					var num []byte
 					if num, ok = s.number(); ok {
-						if ms, err := strconv.ParseInt(string(num), 10, 64); err == nil {
+						if ms, ok := smallInt(num); ok {
 							r.arrivalMs = ms
 						} else if f, err := strconv.ParseFloat(string(num), 64); err == nil {
 							r.arrivalMs = int64(f)
@@ -240,27 +360,29 @@ func parseEvent(p []byte, recs []inRecord) ([]inRecord, error) {
 					ok = s.skipValue(1)
 				}
 				if !ok {
-					return nil, s.error()
+					return s.error()
 				}
 			}
 			if s.err != "" {
-				return nil, s.error()
+				return s.error()
 			}
-			recs = append(recs, r)
+			if err := fn(r); err != nil {
+				return err
+			}
 		}
 		if s.err != "" {
-			return nil, s.error()
+			return s.error()
 		}
 	}
 	if s.err != "" {
-		return nil, s.error()
+		return s.error()
 	}
 	s.ws()
 	if s.i != len(p) {
-		return nil, eventError("unexpected data after the event at byte %d", s.i)
+		return eventError("unexpected data after the event at byte %d", s.i)
 	}
 	if !sawRecords {
-		return nil, eventError("no records field")
+		return eventError("no records field")
 	}
-	return recs, nil
+	return nil
 }

@@ -2,7 +2,9 @@ package transform
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
+	"math/bits"
 )
 
 // scan is a small JSON reader for the Firehose event: it finds spans and
@@ -83,40 +85,73 @@ func (s *scan) more(end byte) bool {
 	return true
 }
 
-// str reads a string and returns the span of its content. Control bytes
-// are not looked for here: strings that are copied to the response
-// (recordId) are checked by the caller, and the rest are only skipped.
+// str reads a string and returns the span of its content, eight bytes at a
+// time (keys and short values). Control bytes are not looked for here:
+// strings that are copied to the response (recordId) are checked by the
+// caller, and the rest are only skipped.
 func (s *scan) str() (span, bool) {
-	return s.longStr()
+	if s.peek() != '"' {
+		return span{}, s.fail("want a string")
+	}
+	s.i++
+	return s.strFrom(span{start: s.i})
 }
 
-// longStr reads a long string that rarely has escapes (base64 data) with
-// vectorized searches. Control characters are not checked here: they make
-// the base64 invalid and the record ProcessingFailed.
+func (s *scan) strFrom(sp span) (span, bool) {
+	p, i := s.p, s.i
+	for {
+		i = quoteOrBackslash(p, i)
+		if i >= len(p) {
+			s.i = len(p)
+			return span{}, s.fail("unterminated string")
+		}
+		if p[i] == '"' {
+			sp.end = i
+			s.i = i + 1
+			return sp, true
+		}
+		sp.escaped = true
+		i += 2 // the backslash and the byte it escapes
+	}
+}
+
+// longStr reads a long string that rarely has escapes (base64 data).
+// Control characters are not checked here (see str).
 func (s *scan) longStr() (span, bool) {
 	if s.peek() != '"' {
 		return span{}, s.fail("want a string")
 	}
 	s.i++
 	sp := span{start: s.i}
-	for {
-		j := bytes.IndexByte(s.p[s.i:], '"')
-		if j < 0 {
-			return span{}, s.fail("unterminated string")
-		}
-		q := s.i + j
-		// The quote is escaped when an odd number of backslashes precede it.
-		n := 0
-		for k := q - 1; k >= sp.start && s.p[k] == '\\'; k-- {
-			n++
-		}
-		s.i = q + 1
-		if n%2 == 0 {
-			sp.end = q
-			sp.escaped = bytes.IndexByte(s.p[sp.start:q], '\\') >= 0
-			return sp, true
+	p, i := s.p, s.i
+	// Vectorized searches for the closing quote, then for a backslash
+	// before it; a string with escapes takes the byte-wise path.
+	if q := bytes.IndexByte(p[i:], '"'); q >= 0 && bytes.IndexByte(p[i:i+q], '\\') < 0 {
+		sp.end = i + q
+		s.i = sp.end + 1
+		return sp, true
+	}
+	return s.strFrom(sp)
+}
+
+// quoteOrBackslash returns the index of the first '"' or '\\' in p at or
+// after i, or len(p), eight bytes at a time (the lowest flagged byte of a
+// word is exact).
+func quoteOrBackslash(p []byte, i int) int {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	for ; i+8 <= len(p); i += 8 {
+		x := binary.LittleEndian.Uint64(p[i:])
+		q, b := x^(lo*'"'), x^(lo*'\\')
+		if t := (((q - lo) &^ q) | ((b - lo) &^ b)) & hi; t != 0 {
+			return i + bits.TrailingZeros64(t)/8
 		}
 	}
+	for ; i < len(p); i++ {
+		if p[i] == '"' || p[i] == '\\' {
+			return i
+		}
+	}
+	return len(p)
 }
 
 // key reads an object key and the colon after it.
@@ -146,6 +181,12 @@ func (s *scan) key() (string, bool) {
 		return "data", true
 	case "approximateArrivalTimestamp":
 		return "approximateArrivalTimestamp", true
+	}
+	// encoding/json also matches keys case-insensitively.
+	for _, name := range [...]string{"records", "recordId", "data", "approximateArrivalTimestamp"} {
+		if len(k) == len(name) && bytes.EqualFold(k, []byte(name)) {
+			return name, true
+		}
 	}
 	return "", true
 }
@@ -208,9 +249,14 @@ func (s *scan) skipValue(depth int) bool {
 	case '{':
 		s.expect('{')
 		for s.more('}') {
-			if _, ok := s.key(); !ok {
+			// The names of skipped members do not matter: no lookup.
+			if _, ok := s.str(); !ok {
 				return false
 			}
+			if s.peek() != ':' {
+				return s.fail("want :")
+			}
+			s.i++
 			if !s.skipValue(depth + 1) {
 				return false
 			}

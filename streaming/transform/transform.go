@@ -84,12 +84,13 @@ func (h *Handler) Handle(ctx context.Context, ev events.KinesisFirehoseEvent) (e
 	resp := events.KinesisFirehoseResponse{Records: make([]events.KinesisFirehoseResponseRecord, len(ev.Records))}
 	now := h.now()
 	var scratch []byte
+	var en event.Enricher
 	for i, r := range ev.Records {
 		received := now
 		if ms := r.ApproximateArrivalTimestamp.UnixMilli(); ms > 0 && !r.ApproximateArrivalTimestamp.IsZero() {
 			received = time.UnixMilli(ms)
 		}
-		out, res, keys := h.record(scratch[:0], r.Data, received)
+		out, res, keys := h.record(&en, scratch[:0], r.Data, received)
 		rr := events.KinesisFirehoseResponseRecord{RecordID: r.RecordID}
 		if res == resultOk {
 			rr.Result = events.KinesisFirehoseTransformedStateOk
@@ -106,7 +107,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.KinesisFirehoseEvent) (e
 }
 
 // record transforms one record's data, appending the output to dst.
-func (h *Handler) record(dst, data []byte, received time.Time) ([]byte, result, keys) {
+func (h *Handler) record(en *event.Enricher, dst, data []byte, received time.Time) ([]byte, result, keys) {
 	if streaming.IsAggregated(data) {
 		users, _, err := streaming.Deaggregate(data)
 		if err != nil || len(users) == 0 {
@@ -117,23 +118,23 @@ func (h *Handler) record(dst, data []byte, received time.Time) ([]byte, result, 
 		var first keys
 		for i, u := range users {
 			var k keys
-			dst, k = one(dst, u.Data, received)
+			dst, k = one(en, dst, u.Data, received)
 			if i == 0 {
 				first = k
 			}
 		}
 		return dst, resultOk, first
 	}
-	dst, k := one(dst, data, received)
+	dst, k := one(en, dst, data, received)
 	return dst, resultOk, k
 }
 
 // one validates one event and appends its enriched line or its error
 // envelope, newline-terminated.
-func one(dst, data []byte, received time.Time) ([]byte, keys) {
+func one(en *event.Enricher, dst, data []byte, received time.Time) ([]byte, keys) {
 	var k keys
 	start := len(dst)
-	dst, rej := event.AppendEnriched(dst, data, received)
+	dst, rej := en.Append(dst, data, received)
 	if rej == nil {
 		dt, hour, ok := event.LinePartition(dst[start:])
 		if ok && len(dt) <= len(k.dt) && len(hour) == 2 {
