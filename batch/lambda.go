@@ -16,13 +16,12 @@ import (
 type LambdaConfig struct {
 	RawLocation   string        // RAW_LOCATION: s3://raw-bucket/ (batch only)
 	ViewsLocation string        // VIEWS_LOCATION: s3://views-bucket/ holding batch/, speed/, merged/
-	Lateness      time.Duration // ALLOWED_LATENESS (or LATENESS): default 15m
+	Lateness      time.Duration // ALLOWED_LATENESS: default 15m
 }
 
 // ConfigFromEnv reads and checks the configuration; needRaw is true for
 // the batch Lambda. VIEWS_LOCATION is the root holding batch/, speed/ and
-// merged/ (the per-view *_LOCATION variables the stack also sets are not
-// needed).
+// merged/.
 func ConfigFromEnv(getenv func(string) string, needRaw bool) (LambdaConfig, error) {
 	c := LambdaConfig{RawLocation: getenv("RAW_LOCATION"), ViewsLocation: getenv("VIEWS_LOCATION"), Lateness: DefaultLateness}
 	if c.ViewsLocation == "" {
@@ -31,11 +30,7 @@ func ConfigFromEnv(getenv func(string) string, needRaw bool) (LambdaConfig, erro
 	if needRaw && c.RawLocation == "" {
 		return c, fmt.Errorf("reading configuration: RAW_LOCATION is not set")
 	}
-	v := getenv("ALLOWED_LATENESS")
-	if v == "" {
-		v = getenv("LATENESS")
-	}
-	if v != "" {
+	if v := getenv("ALLOWED_LATENESS"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < 0 {
 			return c, fmt.Errorf("reading configuration: ALLOWED_LATENESS %q is not a non-negative duration", v)

@@ -20,13 +20,12 @@ func TestConfigFromEnv(t *testing.T) {
 		wantErr bool
 	}{
 		{"defaults", map[string]string{"RAW_LOCATION": "s3://r/", "VIEWS_LOCATION": "s3://v/"}, true, batch.DefaultLateness, false},
-		{"lateness", map[string]string{"RAW_LOCATION": "s3://r/", "VIEWS_LOCATION": "s3://v/", "LATENESS": "30m"}, true, 30 * time.Minute, false},
-		{"allowed lateness wins", map[string]string{"RAW_LOCATION": "s3://r/", "VIEWS_LOCATION": "s3://v/", "ALLOWED_LATENESS": "1h0m0s", "LATENESS": "30m"}, true, time.Hour, false},
+		{"lateness", map[string]string{"RAW_LOCATION": "s3://r/", "VIEWS_LOCATION": "s3://v/", "ALLOWED_LATENESS": "30m"}, true, 30 * time.Minute, false},
 		{"merge needs no raw", map[string]string{"VIEWS_LOCATION": "s3://v/"}, false, batch.DefaultLateness, false},
 		{"batch needs raw", map[string]string{"VIEWS_LOCATION": "s3://v/"}, true, 0, true},
 		{"no views", map[string]string{"RAW_LOCATION": "s3://r/"}, true, 0, true},
-		{"bad lateness", map[string]string{"RAW_LOCATION": "s3://r/", "VIEWS_LOCATION": "s3://v/", "LATENESS": "soon"}, true, 0, true},
-		{"negative lateness", map[string]string{"RAW_LOCATION": "s3://r/", "VIEWS_LOCATION": "s3://v/", "LATENESS": "-1m"}, true, 0, true},
+		{"bad lateness", map[string]string{"RAW_LOCATION": "s3://r/", "VIEWS_LOCATION": "s3://v/", "ALLOWED_LATENESS": "soon"}, true, 0, true},
+		{"negative lateness", map[string]string{"RAW_LOCATION": "s3://r/", "VIEWS_LOCATION": "s3://v/", "ALLOWED_LATENESS": "-1m"}, true, 0, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := batch.ConfigFromEnv(func(k string) string { return tc.env[k] }, tc.needRaw)

@@ -97,7 +97,7 @@ func NewLambdaStackStack(scope constructs.Construct, id string, props *LambdaSta
 
 	// Batch layer: raw events/ to batch/ (with its manifest), hourly.
 	batch := fn(BatchEntry, "Batch layer: build batch views from raw events (hourly)",
-		15*time.Minute, 3008, env("RAW_LOCATION", raw, "VIEWS_LOCATION", views, "LATENESS", cfg.AllowedLateness.String()))
+		15*time.Minute, 3008, env("RAW_LOCATION", raw, "VIEWS_LOCATION", views, "ALLOWED_LATENESS", cfg.AllowedLateness.String()))
 	s.Buckets.Raw.GrantRead(batch.Role, jsii.String("events/*"))
 	s.Buckets.Views.GrantReadWrite(batch.Role, jsii.String("batch/*"))
 	s.Jobs["batch"] = NewScheduledJob(stack, "BatchSchedule", &ScheduledJobProps{

@@ -309,7 +309,7 @@ func TestStackDefault(t *testing.T) {
 			case strings.HasPrefix(desc, "Speed"), strings.HasPrefix(desc, "Serving"):
 				want = []string{"VIEWS_LOCATION"}
 			case strings.HasPrefix(desc, "Batch"):
-				want = []string{"RAW_LOCATION", "VIEWS_LOCATION", `"LATENESS":"15m0s"`}
+				want = []string{"RAW_LOCATION", "VIEWS_LOCATION", `"ALLOWED_LATENESS":"15m0s"`}
 			}
 			for _, w := range want {
 				if !strings.Contains(vars, w) {
