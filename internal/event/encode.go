@@ -63,8 +63,11 @@ func appendTime(dst []byte, t time.Time) []byte {
 
 const hexDigits = "0123456789abcdef"
 
-// appendString appends s as a JSON string. Invalid UTF-8 (which Validate
-// never lets through) is written as U+FFFD so the output is always valid.
+// AppendJSONString appends s as a JSON string. Invalid UTF-8 (which
+// Validate never lets through, but an error envelope's detail may hold) is
+// written as U+FFFD, so the output is always valid JSON.
+func AppendJSONString(dst []byte, s string) []byte { return appendString(dst, s) }
+
 func appendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0

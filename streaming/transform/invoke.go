@@ -199,7 +199,7 @@ func (r *inRecord) idJSON(p []byte) ([]byte, error) {
 	if err := json.Unmarshal(raw, &s); err != nil {
 		return nil, eventError("recordId %s: %v", raw, err)
 	}
-	return appendString(nil, s), nil
+	return event.AppendJSONString(nil, s), nil
 }
 
 // smallInt parses a non-negative integer of up to 18 digits.

@@ -186,68 +186,24 @@ type Envelope struct {
 // AppendEnvelope appends the error envelope of a rejected record.
 func AppendEnvelope(dst []byte, rej *event.Rejection, data []byte, received time.Time) []byte {
 	dst = append(dst, `{"reason":`...)
-	dst = appendString(dst, string(rej.Reason))
+	dst = event.AppendJSONString(dst, string(rej.Reason))
 	if rej.Field != "" {
 		dst = append(dst, `,"field":`...)
-		dst = appendString(dst, rej.Field)
+		dst = event.AppendJSONString(dst, rej.Field)
 	}
 	dst = append(dst, `,"detail":`...)
-	dst = appendString(dst, rej.Detail)
+	dst = event.AppendJSONString(dst, rej.Detail)
 	dst = append(dst, `,"received_time":"`...)
 	dst = received.UTC().AppendFormat(dst, "2006-01-02T15:04:05.000Z07:00")
 	if utf8.Valid(data) {
 		dst = append(dst, `","record":`...)
-		dst = appendString(dst, string(data))
+		dst = event.AppendJSONString(dst, string(data))
 	} else {
 		dst = append(dst, `","record_base64":"`...)
 		dst = base64.StdEncoding.AppendEncode(dst, data)
 		dst = append(dst, '"')
 	}
 	return append(dst, '}')
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s (valid UTF-8 or not) as a JSON string.
-func appendString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			i++
-			continue
-		}
-		if c < utf8.RuneSelf {
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }
 
 // errEvent wraps what makes a whole payload unreadable.
