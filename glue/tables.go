@@ -88,6 +88,11 @@ var (
 	dtKey          = Column{Name: "dt", Type: TString, Comment: "UTC date of event_time, YYYY-MM-DD"}
 	hourKey        = Column{Name: "hour", Type: TString, Comment: "UTC hour of event_time, 00-23"}
 	granularityKey = Column{Name: "granularity", Type: TString, Comment: "window size: hour or day"}
+	// The errors table is partitioned by when a record was received: a
+	// rejected record may have no valid event_time (the transform routes it
+	// by received_time, streaming/transform).
+	receivedDtKey   = Column{Name: "dt", Type: TString, Comment: "UTC date the record was received, YYYY-MM-DD"}
+	receivedHourKey = Column{Name: "hour", Type: TString, Comment: "UTC hour the record was received, 00-23"}
 )
 
 // viewColumns are the columns every view shares (DESIGN.md "Views").
@@ -138,14 +143,15 @@ var (
 			{Name: "record", Type: TString, Comment: "the original record when it is UTF-8 text"},
 			{Name: "record_base64", Type: TString, Comment: "the original record, base64, when it is not UTF-8"},
 		},
-		PartitionKeys: []Column{{Name: "reason_code", Type: TString, Comment: "reason code from the path"}, dtKey},
+		PartitionKeys: []Column{{Name: "reason_code", Type: TString, Comment: "reason code from the path"}, receivedDtKey, receivedHourKey},
 		Projection: map[string]Projection{
 			"reason_code": {Type: "enum", Values: reasonCodes()},
 			"dt":          dtProjection(),
+			"hour":        hourProjection(),
 		},
 		Format:       FormatJSON,
 		Prefix:       "errors/",
-		PathTemplate: "${reason_code}/dt=${dt}/",
+		PathTemplate: "${reason_code}/dt=${dt}/hour=${hour}/",
 	}
 	BatchView = Table{
 		Name:          "batch_view",

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
@@ -14,6 +17,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/lambdastack/lambdastack/internal/metrics"
 )
 
 // MonitoringProps lists what to watch. DeliveryStream and the functions are
@@ -37,7 +42,8 @@ type Monitoring struct {
 }
 
 // NewMonitoring creates alarms on iterator age, Firehose freshness and
-// failures, Lambda errors and throttles and the batch watermark's age, sends
+// failures, Lambda errors and throttles, speed objects not written (the
+// speed Lambda's own metrics, by stage) and the batch watermark's age, sends
 // them to an encrypted SNS topic (with an e-mail subscription when
 // configured) and draws them on one dashboard.
 func NewMonitoring(scope constructs.Construct, id string, props *MonitoringProps) *Monitoring {
@@ -158,6 +164,41 @@ func NewMonitoring(scope constructs.Construct, id string, props *MonitoringProps
 			graph("Lambda errors", errs...),
 			graph("Lambda throttles", throttles...),
 			graph("Lambda duration p99 (ms)", durations...),
+		})
+	}
+
+	if _, ok := props.Functions["speed"]; ok {
+		// The speed Lambda's own metrics (Embedded Metric Format), with the
+		// dimensions it writes: internal/metrics and this stage, which the
+		// stack passes to the function as STAGE.
+		dims := map[string]*string{}
+		for k, v := range metrics.SpeedDimensionValues(cfg.Stage) {
+			dims[k] = jsii.String(v)
+		}
+		speedMetric := func(name string, label bool) awscloudwatch.Metric {
+			p := &awscloudwatch.MetricProps{
+				Namespace: jsii.String(metrics.Namespace), MetricName: jsii.String(name),
+				DimensionsMap: &dims, Statistic: jsii.String("Sum"), Period: five,
+			}
+			if label {
+				p.Label = jsii.String(name)
+			}
+			return awscloudwatch.NewMetric(p)
+		}
+		alarm("SpeedObjectsFailed", "The speed Lambda cannot write speed objects to the views bucket (the event source mapping retries those records)",
+			speedMetric(metrics.ObjectsFailed, false), 0, gt, notBreaching)
+		// Invalid records per reason: every Reason of this stage's speed layer.
+		byReason := awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+			Expression: jsii.String(fmt.Sprintf("SEARCH('{%s,%s} %s=\"%s\" %s=\"%s\" MetricName=\"%s\"', 'Sum', 300)",
+				metrics.Namespace, strings.Join(metrics.SpeedReasonDimensions(), ","),
+				metrics.DimStage, cfg.Stage, metrics.DimLayer, metrics.LayerSpeed, metrics.InvalidRecords)),
+			Label:  jsii.String("invalid records by reason"),
+			Period: five,
+		})
+		widgets = append(widgets, []awscloudwatch.IWidget{
+			graph("Speed: records and events", speedMetric(metrics.UserRecords, true), speedMetric(metrics.Events, true), speedMetric(metrics.Duplicates, true)),
+			graph("Speed: invalid records by reason", byReason),
+			graph("Speed: objects written and failed", speedMetric(metrics.ObjectsWritten, true), speedMetric(metrics.ObjectsFailed, true)),
 		})
 	}
 

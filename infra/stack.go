@@ -91,7 +91,7 @@ func NewLambdaStackStack(scope constructs.Construct, id string, props *LambdaSta
 
 	// Speed layer: speed/ objects in the views bucket, per Kinesis batch.
 	speed := fn(SpeedEntry, "Speed layer: aggregate Kinesis batches into speed-view Parquet objects",
-		2*time.Minute, 1024, env("VIEWS_LOCATION", views))
+		2*time.Minute, 1024, env("VIEWS_LOCATION", views, "STAGE", cfg.Stage))
 	s.Buckets.Views.GrantReadWrite(speed.Role, jsii.String("speed/*"))
 	s.Speed = NewSpeedLayer(stack, "Speed", &SpeedLayerProps{Config: cfg, Stream: s.Stream.Stream, Function: speed.Function})
 

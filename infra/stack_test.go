@@ -308,6 +308,9 @@ func TestStackDefault(t *testing.T) {
 			switch {
 			case strings.HasPrefix(desc, "Speed"), strings.HasPrefix(desc, "Serving"):
 				want = []string{"VIEWS_LOCATION"}
+				if strings.HasPrefix(desc, "Speed") {
+					want = append(want, `"STAGE":"dev"`)
+				}
 			case strings.HasPrefix(desc, "Batch"):
 				want = []string{"RAW_LOCATION", "VIEWS_LOCATION", `"ALLOWED_LATENESS":"15m0s"`}
 			}
@@ -371,7 +374,7 @@ func TestStackDefault(t *testing.T) {
 			}
 		}
 		want := []string{"GetRecords.IteratorAgeMilliseconds", "DeliveryToS3.DataFreshness", "DeliveryToS3.Success",
-			"ExecuteProcessing.Success", "Errors", "Throttles", "ApproximateNumberOfMessagesVisible"}
+			"ExecuteProcessing.Success", "Errors", "Throttles", "ApproximateNumberOfMessagesVisible", "ObjectsFailed"}
 		{
 			has(t, s, "AWS::CloudWatch::Alarm", map[string]interface{}{
 				"AlarmDescription":   assertions.Match_StringLikeRegexp(jsii.String("watermark")),

@@ -9,7 +9,8 @@ CREATE EXTERNAL TABLE IF NOT EXISTS `lambdastack_dev`.`errors` (
 COMMENT 'Rejected records, kept with their reason (quarantine).'
 PARTITIONED BY (
   `reason_code` string COMMENT 'reason code from the path',
-  `dt` string COMMENT 'UTC date of event_time, YYYY-MM-DD'
+  `dt` string COMMENT 'UTC date the record was received, YYYY-MM-DD',
+  `hour` string COMMENT 'UTC hour the record was received, 00-23'
 )
 ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'
 STORED AS TEXTFILE
@@ -22,7 +23,10 @@ TBLPROPERTIES (
   'projection.dt.range'='2020-01-01,NOW',
   'projection.dt.type'='date',
   'projection.enabled'='true',
+  'projection.hour.digits'='2',
+  'projection.hour.range'='0,23',
+  'projection.hour.type'='integer',
   'projection.reason_code.type'='enum',
   'projection.reason_code.values'='invalid_json,not_utf8,too_large,missing_field,bad_type,bad_value,future_time',
-  'storage.location.template'='s3://raw-bucket/errors/${reason_code}/dt=${dt}/'
+  'storage.location.template'='s3://raw-bucket/errors/${reason_code}/dt=${dt}/hour=${hour}/'
 )

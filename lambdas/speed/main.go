@@ -6,6 +6,8 @@
 // Configuration (environment, read once):
 //
 //	VIEWS_LOCATION  where speed objects go: s3://bucket/prefix (required)
+//	STAGE           the deployment stage (dev, prod, …), the Stage dimension
+//	                of the function's metrics (required; the CDK app sets it)
 //
 // The event source mapping should set FunctionResponseTypes to
 // ReportBatchItemFailures, so a failed write retries from the first record
@@ -26,12 +28,16 @@ import (
 // config is the function's configuration.
 type config struct {
 	ViewsLocation string
+	Stage         string
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
-	c := config{ViewsLocation: getenv("VIEWS_LOCATION")}
+	c := config{ViewsLocation: getenv("VIEWS_LOCATION"), Stage: getenv("STAGE")}
 	if c.ViewsLocation == "" {
 		return c, fmt.Errorf("reading configuration: VIEWS_LOCATION is not set (want s3://bucket/prefix)")
+	}
+	if c.Stage == "" {
+		return c, fmt.Errorf("reading configuration: STAGE is not set (want the deployment stage, e.g. dev)")
 	}
 	return c, nil
 }
@@ -49,7 +55,7 @@ func main() {
 	}
 	// Metrics go to stdout as Embedded Metric Format lines, which
 	// CloudWatch Logs turns into metrics; failures are logged on stderr.
-	h := &speed.Handler{Store: st, Metrics: os.Stdout, Log: os.Stderr}
+	h := &speed.Handler{Store: st, Metrics: os.Stdout, Stage: cfg.Stage, Log: os.Stderr}
 	// h implements lambda.Handler (Invoke): it reads the event JSON itself,
 	// which is several times faster than the runtime's reflection-based
 	// decoding into events.KinesisEvent for h.Handle, and does the same.

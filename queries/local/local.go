@@ -140,10 +140,9 @@ func pathPattern(t glue.Table) (*regexp.Regexp, []string) {
 		keys = append(keys, tmpl[i+2:i+j])
 		tmpl = tmpl[i+j+1:]
 	}
-	// The object itself, possibly in subfolders of the partition (the
-	// Firehose layout adds hour=HH/ below errors/<reason>/dt=…/), and not
-	// hidden, temporary or a marker (Athena skips names starting with .
-	// or _).
+	// The object itself, possibly in subfolders of the partition (Athena
+	// reads every object below a partition's location), and not hidden,
+	// temporary or a marker (Athena skips names starting with . or _).
 	b.WriteString("(?:[^/._][^/]*/)*[^/._][^/]*$")
 	return regexp.MustCompile(b.String()), keys
 }

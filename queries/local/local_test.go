@@ -121,7 +121,7 @@ func gz(t *testing.T, lines [][]byte) []byte {
 }
 
 // write lays the fixture out as the buckets are: raw/events/dt=/hour=/
-// (gzip NDJSON), raw/errors/<reason>/dt=/, views/merged/granularity=/dt=/.
+// (gzip NDJSON), raw/errors/<reason>/dt=/hour=/, views/merged/granularity=/dt=/.
 func (f *fixture) write(t *testing.T, dir string) {
 	t.Helper()
 	byHour := map[string][][]byte{}
@@ -212,13 +212,18 @@ var checks = map[string]struct {
 	params map[string]string
 	check  func(t *testing.T, f *fixture, res *queries.Result)
 }{
-	"events_per_hour": {check: func(t *testing.T, f *fixture, res *queries.Result) {
+	// The fixture spans two days: checks with since = the second day prove
+	// the dt bound filters; the others check that the default covers them.
+	"events_per_hour": {params: map[string]string{"since": "2026-11-22"}, check: func(t *testing.T, f *fixture, res *queries.Result) {
 		type key struct {
 			hour       time.Time
 			typ, layer string
 		}
 		events, values := map[key]int64{}, map[key]float64{}
 		for _, e := range f.distinct() {
+			if e.Dt() < "2026-11-22" {
+				continue
+			}
 			k := key{e.EventTime.Truncate(time.Hour), e.EventType, f.layer(e)}
 			events[k]++
 			values[k] += e.Value
@@ -239,13 +244,16 @@ var checks = map[string]struct {
 			prev = k
 		}
 	}},
-	"users_per_day": {check: func(t *testing.T, f *fixture, res *queries.Result) {
+	"users_per_day": {params: map[string]string{"since": "2026-11-22"}, check: func(t *testing.T, f *fixture, res *queries.Result) {
 		type key struct {
 			day time.Time
 			typ string
 		}
 		want, events := map[key]int64{}, map[key]int64{}
 		for k, a := range dayAggs(f) {
+			if k.day.Format("2006-01-02") < "2026-11-22" {
+				continue
+			}
 			kk := key{k.day, k.typ}
 			want[kk] += a.UsersEstimate()
 			events[kk] += a.Events
@@ -318,9 +326,12 @@ var checks = map[string]struct {
 			}
 		}
 	}},
-	"rejected_by_reason": {check: func(t *testing.T, f *fixture, res *queries.Result) {
+	"rejected_by_reason": {params: map[string]string{"since": "2026-11-22"}, check: func(t *testing.T, f *fixture, res *queries.Result) {
 		want := map[[2]string]int64{}
 		for _, r := range f.errs {
+			if r.received.Format("2006-01-02") < "2026-11-22" {
+				continue
+			}
 			want[[2]string{r.received.Format("2006-01-02"), string(r.reason)}]++
 		}
 		wantCols(t, res, "day", "reason", "records")
@@ -549,5 +560,37 @@ func TestRawEventsAsParquet(t *testing.T) {
 	}
 	if len(want.Rows) == 0 || !sameResult(got, want) {
 		t.Fatalf("Parquet raw events: %d rows, NDJSON %d rows", len(got.Rows), len(want.Rows))
+	}
+}
+
+// TestErrorsPartitionsFromPath reads the errors table's partition keys from
+// the layout the transform writes (errors/<reason>/dt=/hour=/, by received
+// time) and checks them against the fixture's records.
+func TestErrorsPartitionsFromPath(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	f := newFixture(5)
+	f.write(t, dir)
+	r, err := local.Open(ctx, local.DirsUnder(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	res, err := r.Exec(ctx, "errors partitions", "SELECT reason_code, dt, hour, COUNT(*) AS n, COUNT(*) FILTER (WHERE reason <> reason_code) AS mismatched FROM errors GROUP BY ALL ORDER BY ALL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int64{}
+	for _, e := range f.errs {
+		want[fmt.Sprintf("%s %s %s", e.reason, e.received.Format("2006-01-02"), e.received.Format("15"))]++
+	}
+	if len(res.Rows) != len(want) {
+		t.Fatalf("%d partitions, want %d: %v", len(res.Rows), len(want), res.Rows)
+	}
+	for _, row := range res.Rows {
+		k := fmt.Sprintf("%s %s %s", row[0], row[1], row[2])
+		if row[3] != want[k] || row[4] != int64(0) {
+			t.Errorf("partition %s: %v records (%v with another reason in the record), want %d", k, row[3], row[4], want[k])
+		}
 	}
 }

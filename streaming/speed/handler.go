@@ -62,6 +62,9 @@ type Handler struct {
 	// Metrics receives CloudWatch Embedded Metric Format lines, one set per
 	// invocation (os.Stdout in Lambda); nil writes none.
 	Metrics io.Writer
+	// Stage is the deployment stage, the Stage dimension of every metric
+	// (so two stages in one account do not mix); required with Metrics.
+	Stage string
 	// Log receives a line per object that could not be written; nil
 	// writes none.
 	Log io.Writer
@@ -128,7 +131,7 @@ type shardBatch struct {
 func (h *Handler) Process(ctx context.Context, ev events.KinesisEvent) Result {
 	res := h.process(ctx, ev)
 	if h.Metrics != nil {
-		if err := writeMetrics(h.Metrics, h.now(), &res); err != nil && h.Log != nil {
+		if err := writeMetrics(h.Metrics, h.Stage, h.now(), &res); err != nil && h.Log != nil {
 			// Metrics are best effort: the objects are written.
 			fmt.Fprintf(h.Log, "speed: %v\n", err)
 		}

@@ -379,7 +379,7 @@ func TestPoisonRecordsAreCountedAndSkipped(t *testing.T) {
 func TestMetricsAreEmbeddedMetricFormat(t *testing.T) {
 	h, _ := newHandler(t)
 	var out bytes.Buffer
-	h.Metrics = &out
+	h.Metrics, h.Stage = &out, "prod"
 	batch := kinesisEvent("shardId-000000000000", 0,
 		ev{id: "a", typ: "view", user: "u1", at: hour10}.json(),
 		ev{id: "a", typ: "view", user: "u1", at: hour10}.json(),
@@ -415,6 +415,18 @@ func TestMetricsAreEmbeddedMetricFormat(t *testing.T) {
 			t.Fatalf("line %q: bad metadata", l)
 		}
 		d := doc.AWS.CloudWatchMetrics[0]
+		// The batch line and the reason lines: their dimension sets, the
+		// stage first, exactly (infra alarms on these).
+		wantDims := "[[Stage Layer]]"
+		if len(got) > 0 {
+			wantDims = "[[Stage Layer Reason]]"
+		}
+		if fmt.Sprint(d.Dimensions) != wantDims || d.Namespace != "lambdastack" {
+			t.Errorf("line %d: namespace %s dimensions %v, want lambdastack %s", len(got), d.Namespace, d.Dimensions, wantDims)
+		}
+		if flat["Stage"] != "prod" || flat["Layer"] != "speed" {
+			t.Errorf("line %q: Stage %v Layer %v, want prod speed", l, flat["Stage"], flat["Layer"])
+		}
 		// Every dimension and metric named must be a member of the line.
 		for _, set := range d.Dimensions {
 			for _, dim := range set {
@@ -548,5 +560,21 @@ func TestKPLAggregatedRecords(t *testing.T) {
 	tbl, _ := readView(t, st)
 	if n, _ := totals(tbl); n != 3 {
 		t.Fatalf("%d events written, want 3", n)
+	}
+}
+
+// TestMetricsNeedAStage: without a stage the handler writes no metric line
+// (it would mix with every other stage's) and says why; the batch itself
+// is unaffected.
+func TestMetricsNeedAStage(t *testing.T) {
+	h, _ := newHandler(t)
+	var out, log bytes.Buffer
+	h.Metrics, h.Log = &out, &log
+	resp, err := h.Handle(context.Background(), kinesisEvent("shardId-000000000000", 0, ev{id: "a", typ: "view", user: "u1", at: hour10}.json()))
+	if err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("handle: %v %v", resp, err)
+	}
+	if out.Len() != 0 || !strings.Contains(log.String(), "no stage for the Stage dimension") {
+		t.Fatalf("metrics %q, log %q", out.String(), log.String())
 	}
 }

@@ -6,10 +6,12 @@ import (
 	"io"
 	"slices"
 	"time"
+
+	"github.com/lambdastack/lambdastack/internal/metrics"
 )
 
 // MetricsNamespace is the CloudWatch namespace of the speed layer's metrics.
-const MetricsNamespace = "lambdastack"
+const MetricsNamespace = metrics.Namespace
 
 type emfMetric struct {
 	Name string `json:"Name"`
@@ -30,20 +32,28 @@ type emfMeta struct {
 // writeMetrics writes the invocation's metrics as CloudWatch Embedded
 // Metric Format lines: CloudWatch Logs turns them into metrics, so the
 // handler makes no metric API calls. One line carries the batch counts
-// (dimension Layer=speed), and one line per reason carries the invalid
-// records of that reason (dimensions Layer, Reason).
-func writeMetrics(w io.Writer, now time.Time, r *Result) error {
+// (dimensions Stage, Layer=speed), and one line per reason carries the
+// invalid records of that reason (dimensions Stage, Layer, Reason). The
+// names are internal/metrics', which the CDK app's alarms use too.
+func writeMetrics(w io.Writer, stage string, now time.Time, r *Result) error {
+	if stage == "" {
+		return fmt.Errorf("writing metrics: no stage for the %s dimension", metrics.DimStage)
+	}
 	ts := now.UnixMilli()
-	names := []string{"Records", "UserRecords", "Events", "Duplicates", "InvalidRecords", "ObjectsWritten", "ObjectsFailed"}
-	values := []int{r.Records, r.UserRecords, r.Events, r.Duplicates, r.InvalidTotal(), len(r.Objects), len(r.Failed)}
-	metrics := make([]emfMetric, len(names))
-	line := map[string]any{"Layer": "speed"}
+	names := metrics.SpeedMetrics()
+	values := map[string]int{
+		metrics.Records: r.Records, metrics.UserRecords: r.UserRecords, metrics.Events: r.Events,
+		metrics.Duplicates: r.Duplicates, metrics.InvalidRecords: r.InvalidTotal(),
+		metrics.ObjectsWritten: len(r.Objects), metrics.ObjectsFailed: len(r.Failed),
+	}
+	ms := make([]emfMetric, len(names))
+	line := map[string]any{metrics.DimStage: stage, metrics.DimLayer: metrics.LayerSpeed}
 	for i, n := range names {
-		metrics[i] = emfMetric{Name: n, Unit: "Count"}
-		line[n] = values[i]
+		ms[i] = emfMetric{Name: n, Unit: "Count"}
+		line[n] = values[n]
 	}
 	line["_aws"] = emfMeta{Timestamp: ts, CloudWatchMetrics: []emfDirective{
-		{Namespace: MetricsNamespace, Dimensions: [][]string{{"Layer"}}, Metrics: metrics}}}
+		{Namespace: MetricsNamespace, Dimensions: [][]string{metrics.SpeedDimensions()}, Metrics: ms}}}
 	if err := writeLine(w, line); err != nil {
 		return err
 	}
@@ -57,8 +67,9 @@ func writeMetrics(w io.Writer, now time.Time, r *Result) error {
 	for _, reason := range reasons {
 		line := map[string]any{
 			"_aws": emfMeta{Timestamp: ts, CloudWatchMetrics: []emfDirective{{Namespace: MetricsNamespace,
-				Dimensions: [][]string{{"Layer", "Reason"}}, Metrics: []emfMetric{{Name: "InvalidRecords", Unit: "Count"}}}}},
-			"Layer": "speed", "Reason": reason, "InvalidRecords": r.Invalid[reason],
+				Dimensions: [][]string{metrics.SpeedReasonDimensions()}, Metrics: []emfMetric{{Name: metrics.InvalidRecords, Unit: "Count"}}}}},
+			metrics.DimStage: stage, metrics.DimLayer: metrics.LayerSpeed, metrics.DimReason: reason,
+			metrics.InvalidRecords: r.Invalid[reason],
 		}
 		if err := writeLine(w, line); err != nil {
 			return err
