@@ -1,7 +1,10 @@
 package batch_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +12,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/lambdastack/lambdastack/batch"
+	"github.com/lambdastack/lambdastack/internal/metrics"
 )
 
 func TestConfigFromEnv(t *testing.T) {
@@ -19,21 +23,22 @@ func TestConfigFromEnv(t *testing.T) {
 		want    time.Duration
 		wantErr bool
 	}{
-		{"defaults", map[string]string{"RAW_LOCATION": "s3://r/", "VIEWS_LOCATION": "s3://v/"}, true, batch.DefaultLateness, false},
-		{"lateness", map[string]string{"RAW_LOCATION": "s3://r/", "VIEWS_LOCATION": "s3://v/", "ALLOWED_LATENESS": "30m"}, true, 30 * time.Minute, false},
-		{"merge needs no raw", map[string]string{"VIEWS_LOCATION": "s3://v/"}, false, batch.DefaultLateness, false},
-		{"batch needs raw", map[string]string{"VIEWS_LOCATION": "s3://v/"}, true, 0, true},
-		{"no views", map[string]string{"RAW_LOCATION": "s3://r/"}, true, 0, true},
-		{"bad lateness", map[string]string{"RAW_LOCATION": "s3://r/", "VIEWS_LOCATION": "s3://v/", "ALLOWED_LATENESS": "soon"}, true, 0, true},
-		{"negative lateness", map[string]string{"RAW_LOCATION": "s3://r/", "VIEWS_LOCATION": "s3://v/", "ALLOWED_LATENESS": "-1m"}, true, 0, true},
+		{"defaults", map[string]string{"RAW_LOCATION": "s3://r/", "VIEWS_LOCATION": "s3://v/", "STAGE": "dev"}, true, batch.DefaultLateness, false},
+		{"lateness", map[string]string{"RAW_LOCATION": "s3://r/", "VIEWS_LOCATION": "s3://v/", "STAGE": "dev", "ALLOWED_LATENESS": "30m"}, true, 30 * time.Minute, false},
+		{"merge needs no raw", map[string]string{"VIEWS_LOCATION": "s3://v/", "STAGE": "dev"}, false, batch.DefaultLateness, false},
+		{"batch needs raw", map[string]string{"VIEWS_LOCATION": "s3://v/", "STAGE": "dev"}, true, 0, true},
+		{"no views", map[string]string{"RAW_LOCATION": "s3://r/", "STAGE": "dev"}, true, 0, true},
+		{"no stage", map[string]string{"RAW_LOCATION": "s3://r/", "VIEWS_LOCATION": "s3://v/"}, true, 0, true},
+		{"bad lateness", map[string]string{"RAW_LOCATION": "s3://r/", "VIEWS_LOCATION": "s3://v/", "STAGE": "dev", "ALLOWED_LATENESS": "soon"}, true, 0, true},
+		{"negative lateness", map[string]string{"RAW_LOCATION": "s3://r/", "VIEWS_LOCATION": "s3://v/", "STAGE": "dev", "ALLOWED_LATENESS": "-1m"}, true, 0, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := batch.ConfigFromEnv(func(k string) string { return tc.env[k] }, tc.needRaw)
 			if (err != nil) != tc.wantErr {
 				t.Fatalf("error %v, want error %v", err, tc.wantErr)
 			}
-			if err == nil && c.Lateness != tc.want {
-				t.Errorf("lateness %s, want %s", c.Lateness, tc.want)
+			if err == nil && (c.Lateness != tc.want || c.Stage != "dev") {
+				t.Errorf("lateness %s stage %q, want %s dev", c.Lateness, c.Stage, tc.want)
 			}
 		})
 	}
@@ -46,7 +51,8 @@ func TestHandlers(t *testing.T) {
 	raw, views := newLocal(t), newLocal(t)
 	writeRaw(t, raw, d.events, nil, "fh")
 	writeSpeed(t, views, d.events)
-	bh := &batch.BatchHandler{Raw: raw, Views: views, Lateness: batch.DefaultLateness, Now: fixedNow(runAt)}
+	var bm, mm bytes.Buffer
+	bh := &batch.BatchHandler{Raw: raw, Views: views, Lateness: batch.DefaultLateness, Now: fixedNow(runAt), Stage: "dev", Metrics: &bm}
 	sum, err := bh.Handle(ctx, events.CloudWatchEvent{ID: "sched-1"})
 	if err != nil {
 		t.Fatal(err)
@@ -54,13 +60,53 @@ func TestHandlers(t *testing.T) {
 	if sum.Valid == 0 || len(sum.Hours) == 0 {
 		t.Fatalf("batch handler built nothing: %+v", sum)
 	}
-	mh := &batch.MergeHandler{Views: views, Now: fixedNow(runAt)}
+	wantAge := runAt.Sub(sum.Watermark).Seconds()
+	checkEMF(t, bm.Bytes(), metrics.LayerBatch, map[string]float64{
+		metrics.WatermarkAge: wantAge, metrics.HoursRebuilt: float64(len(sum.Hours)), metrics.BadRecords: float64(badTotal(sum.Bad))})
+	mh := &batch.MergeHandler{Views: views, Now: fixedNow(runAt), Stage: "dev", Metrics: &mm}
 	msum, err := mh.Handle(ctx, events.CloudWatchEvent{ID: "sched-2"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !msum.Watermark.Equal(sum.Watermark) || msum.HourRows == 0 {
 		t.Errorf("merge handler: %+v", msum)
+	}
+	checkEMF(t, mm.Bytes(), metrics.LayerMerge, map[string]float64{
+		metrics.WatermarkAge: wantAge, metrics.DaysMerged: float64(len(msum.Days)), metrics.SpeedObjects: float64(msum.SpeedObjects)})
+}
+
+func badTotal(bad map[string]int64) (n int64) {
+	for _, v := range bad {
+		n += v
+	}
+	return n
+}
+
+// checkEMF decodes one Embedded Metric Format line and checks its
+// namespace, dimensions (Stage=dev, Layer=layer) and values.
+func checkEMF(t *testing.T, line []byte, layer string, want map[string]float64) {
+	t.Helper()
+	var got map[string]any
+	if err := json.Unmarshal(line, &got); err != nil {
+		t.Fatalf("metric line %q: %v", line, err)
+	}
+	aws, _ := got["_aws"].(map[string]any)
+	cw, _ := aws["CloudWatchMetrics"].([]any)
+	if len(cw) != 1 {
+		t.Fatalf("metric line %s: want one CloudWatchMetrics directive", line)
+	}
+	d := cw[0].(map[string]any)
+	if d["Namespace"] != metrics.Namespace || fmt.Sprint(d["Dimensions"]) != "[[Stage Layer]]" ||
+		got[metrics.DimStage] != "dev" || got[metrics.DimLayer] != layer {
+		t.Fatalf("metric line %s: namespace, dimensions or their values wrong", line)
+	}
+	if n := len(d["Metrics"].([]any)); n != len(want) {
+		t.Fatalf("metric line %s: %d metrics, want %d", line, n, len(want))
+	}
+	for name, v := range want {
+		if got[name] != v {
+			t.Errorf("%s %s = %v, want %v", layer, name, got[name], v)
+		}
 	}
 }
 

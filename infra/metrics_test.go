@@ -10,12 +10,13 @@ import (
 	"github.com/lambdastack/lambdastack/internal/metrics"
 )
 
-// TestSpeedMetricsCarryTheFunctionsStage checks, in two stages, that the
-// speed function gets STAGE and that every alarm and dashboard metric in
-// lambdastack's namespace uses exactly the dimensions the speed Lambda
-// writes (internal/metrics) with that stage: otherwise the alarms watch a
-// series nobody writes, or two stages' series mixed.
-func TestSpeedMetricsCarryTheFunctionsStage(t *testing.T) {
+// TestMetricsCarryTheFunctionsStage checks, in two stages, that the
+// functions writing metrics (speed, batch, merge) get STAGE and that every
+// alarm and dashboard metric in lambdastack's namespace uses exactly the
+// dimensions one of them writes (internal/metrics) with that stage:
+// otherwise the alarms watch a series nobody writes, or two stages' series
+// mixed.
+func TestMetricsCarryTheFunctionsStage(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		s     func(*testing.T) *synthesized
@@ -26,22 +27,29 @@ func TestSpeedMetricsCarryTheFunctionsStage(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := tc.s(t)
-			var stage string
+			writers := 0
 			for id, p := range s.resources("AWS::Lambda::Function") {
-				if strings.HasPrefix(fmt.Sprint(p["Description"]), "Speed layer") {
-					env, _ := p["Environment"].(map[string]interface{})
-					vars, _ := env["Variables"].(map[string]interface{})
-					v, ok := vars["STAGE"].(string)
-					if !ok {
-						t.Fatalf("speed function %s: no literal STAGE in %v", id, vars)
-					}
-					stage = v
+				desc := fmt.Sprint(p["Description"])
+				if !strings.HasPrefix(desc, "Speed layer") && !strings.HasPrefix(desc, "Batch") && !strings.HasPrefix(desc, "Serving") {
+					continue
+				}
+				writers++
+				env, _ := p["Environment"].(map[string]interface{})
+				vars, _ := env["Variables"].(map[string]interface{})
+				if v, ok := vars["STAGE"].(string); !ok || v != tc.stage {
+					t.Fatalf("function %s (%s): STAGE %v, want the stack's stage %q", id, desc, vars["STAGE"], tc.stage)
 				}
 			}
-			if stage != tc.stage {
-				t.Fatalf("speed function STAGE %q, want the stack's stage %q", stage, tc.stage)
+			if writers != 3 {
+				t.Fatalf("found %d metric-writing functions, want speed, batch and merge", writers)
 			}
-			want := dimString(metrics.SpeedDimensionValues(stage))
+			stage := tc.stage
+			allowed := map[string]bool{
+				dimString(metrics.SpeedDimensionValues(stage)):                   true,
+				dimString(metrics.JobDimensionValues(stage, metrics.LayerBatch)): true,
+				dimString(metrics.JobDimensionValues(stage, metrics.LayerMerge)): true,
+			}
+			want := "one of " + strings.Join(keys(allowed), " | ")
 
 			alarms := 0
 			for id, p := range s.resources("AWS::CloudWatch::Alarm") {
@@ -55,7 +63,7 @@ func TestSpeedMetricsCarryTheFunctionsStage(t *testing.T) {
 					m := d.(map[string]interface{})
 					got[fmt.Sprint(m["Name"])] = fmt.Sprint(m["Value"])
 				}
-				if dimString(got) != want {
+				if !allowed[dimString(got)] {
 					t.Errorf("alarm %s on %v: dimensions %s, want %s", id, p["MetricName"], dimString(got), want)
 				}
 			}
@@ -92,7 +100,7 @@ func TestSpeedMetricsCarryTheFunctionsStage(t *testing.T) {
 								}
 								got[k] = v
 							}
-							if dimString(got) != want {
+							if !allowed[dimString(got)] {
 								t.Errorf("dashboard metric %v: dimensions %s, want %s", m, dimString(got), want)
 							}
 						}

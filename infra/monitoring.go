@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
@@ -211,35 +212,37 @@ func NewMonitoring(scope constructs.Construct, id string, props *MonitoringProps
 		widgets = append(widgets, []awscloudwatch.IWidget{graph("Speed: failed batches queued", depth)})
 	}
 
-	if fn, ok := props.Functions["batch"]; ok {
-		// The batch view's watermark advances only when a run succeeds, so
-		// its age is bounded by the time since the last successful run plus
-		// the hour and the lateness it waits for. No successful run in three
-		// hourly periods (no run at all counts as none) means the watermark
-		// is more than three hours old.
+	// The batch and merge jobs' own metrics (Embedded Metric Format, one
+	// line per run, dimensions Stage and Layer): the watermark's age is the
+	// batch layer's freshness.
+	jobMetric := func(layer, name, stat string, period awscdk.Duration) awscloudwatch.Metric {
+		dims := map[string]*string{}
+		for k, v := range metrics.JobDimensionValues(cfg.Stage, layer) {
+			dims[k] = jsii.String(v)
+		}
+		return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+			Namespace: jsii.String(metrics.Namespace), MetricName: jsii.String(name), DimensionsMap: &dims,
+			Statistic: jsii.String(stat), Period: period,
+		})
+	}
+	labelled := func(m awscloudwatch.Metric, label string) awscloudwatch.IMetric {
+		return m.With(&awscloudwatch.MetricOptions{Label: jsii.String(label)})
+	}
+	if _, ok := props.Functions["batch"]; ok {
+		// Each hourly run reports how far the watermark lags its clock: about
+		// the lateness after a good run. Over 3 hours, or no run reporting
+		// in 2 of the last 3 hours (missing data breaches), means the batch
+		// view has stopped advancing.
 		hour := awscdk.Duration_Hours(jsii.Number(1))
-		succeeded := awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
-			Expression: jsii.String("FILL(runs, 0) - FILL(failed, 0)"),
-			UsingMetrics: &map[string]awscloudwatch.IMetric{
-				"runs":   fn.MetricInvocations(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: hour}),
-				"failed": fn.MetricErrors(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: hour}),
-			},
-			Label:  jsii.String("successful batch runs"),
-			Period: hour,
+		age := jobMetric(metrics.LayerBatch, metrics.WatermarkAge, "Maximum", hour)
+		alarm("BatchWatermarkAge", "The batch view's watermark is more than 3 hours old, or the batch job has stopped reporting",
+			age, (3 * time.Hour).Seconds(), gt, awscloudwatch.TreatMissingData_BREACHING)
+		widgets = append(widgets, []awscloudwatch.IWidget{
+			graph("Watermark age (s)", labelled(age, "batch view"),
+				labelled(jobMetric(metrics.LayerMerge, metrics.WatermarkAge, "Maximum", hour), "serving view")),
+			graph("Batch: hours rebuilt and bad raw records", labelled(jobMetric(metrics.LayerBatch, metrics.HoursRebuilt, "Sum", hour), "hours rebuilt"),
+				labelled(jobMetric(metrics.LayerBatch, metrics.BadRecords, "Sum", hour), "bad raw records")),
 		})
-		a := awscloudwatch.NewAlarm(c, jsii.String("BatchWatermarkAge"), &awscloudwatch.AlarmProps{
-			AlarmDescription:   jsii.String("No successful batch run for 3 hours: the batch view's watermark is more than 3 hours old"),
-			Metric:             succeeded,
-			Threshold:          jsii.Number(1),
-			ComparisonOperator: lt,
-			EvaluationPeriods:  jsii.Number(3),
-			DatapointsToAlarm:  jsii.Number(3),
-			TreatMissingData:   awscloudwatch.TreatMissingData_BREACHING,
-		})
-		a.AddAlarmAction(action)
-		a.AddOkAction(action)
-		m.Alarms = append(m.Alarms, a)
-		widgets = append(widgets, []awscloudwatch.IWidget{graph("Batch: successful runs per hour", succeeded)})
 	}
 
 	rows := make([]*[]awscloudwatch.IWidget, len(widgets))

@@ -97,7 +97,7 @@ func NewLambdaStackStack(scope constructs.Construct, id string, props *LambdaSta
 
 	// Batch layer: raw events/ to batch/ (with its manifest), hourly.
 	batch := fn(BatchEntry, "Batch layer: build batch views from raw events (hourly)",
-		15*time.Minute, 3008, env("RAW_LOCATION", raw, "VIEWS_LOCATION", views, "ALLOWED_LATENESS", cfg.AllowedLateness.String()))
+		15*time.Minute, 3008, env("RAW_LOCATION", raw, "VIEWS_LOCATION", views, "ALLOWED_LATENESS", cfg.AllowedLateness.String(), "STAGE", cfg.Stage))
 	s.Buckets.Raw.GrantRead(batch.Role, jsii.String("events/*"))
 	s.Buckets.Views.GrantReadWrite(batch.Role, jsii.String("batch/*"))
 	s.Jobs["batch"] = NewScheduledJob(stack, "BatchSchedule", &ScheduledJobProps{
@@ -106,7 +106,7 @@ func NewLambdaStackStack(scope constructs.Construct, id string, props *LambdaSta
 
 	// Serving view: batch/ and speed/ merged into merged/, every few minutes.
 	merge := fn(MergeEntry, "Serving layer: merge batch and speed views after the watermark",
-		5*time.Minute, 1024, env("VIEWS_LOCATION", views))
+		5*time.Minute, 1024, env("VIEWS_LOCATION", views, "STAGE", cfg.Stage))
 	s.Buckets.Views.GrantRead(merge.Role, jsii.String("batch/*"))
 	s.Buckets.Views.GrantRead(merge.Role, jsii.String("speed/*"))
 	s.Buckets.Views.GrantReadWrite(merge.Role, jsii.String("merged/*"))

@@ -307,12 +307,9 @@ func TestStackDefault(t *testing.T) {
 			var want []string
 			switch {
 			case strings.HasPrefix(desc, "Speed"), strings.HasPrefix(desc, "Serving"):
-				want = []string{"VIEWS_LOCATION"}
-				if strings.HasPrefix(desc, "Speed") {
-					want = append(want, `"STAGE":"dev"`)
-				}
+				want = []string{"VIEWS_LOCATION", `"STAGE":"dev"`}
 			case strings.HasPrefix(desc, "Batch"):
-				want = []string{"RAW_LOCATION", "VIEWS_LOCATION", `"ALLOWED_LATENESS":"15m0s"`}
+				want = []string{"RAW_LOCATION", "VIEWS_LOCATION", `"ALLOWED_LATENESS":"15m0s"`, `"STAGE":"dev"`}
 			}
 			for _, w := range want {
 				if !strings.Contains(vars, w) {
@@ -374,19 +371,17 @@ func TestStackDefault(t *testing.T) {
 			}
 		}
 		want := []string{"GetRecords.IteratorAgeMilliseconds", "DeliveryToS3.DataFreshness", "DeliveryToS3.Success",
-			"ExecuteProcessing.Success", "Errors", "Throttles", "ApproximateNumberOfMessagesVisible", "ObjectsFailed"}
-		{
-			has(t, s, "AWS::CloudWatch::Alarm", map[string]interface{}{
-				"AlarmDescription":   assertions.Match_StringLikeRegexp(jsii.String("watermark")),
-				"ComparisonOperator": "LessThanThreshold",
-				"Threshold":          1,
-				"EvaluationPeriods":  3,
-				"TreatMissingData":   "breaching",
-				"Metrics": assertions.Match_ArrayWith(&[]interface{}{
-					assertions.Match_ObjectLike(&map[string]interface{}{"Expression": "FILL(runs, 0) - FILL(failed, 0)"}),
-				}),
-			})
-		}
+			"ExecuteProcessing.Success", "Errors", "Throttles", "ApproximateNumberOfMessagesVisible", "ObjectsFailed",
+			"WatermarkAgeSeconds"}
+		has(t, s, "AWS::CloudWatch::Alarm", map[string]interface{}{
+			"AlarmDescription":   assertions.Match_StringLikeRegexp(jsii.String("watermark")),
+			"MetricName":         "WatermarkAgeSeconds",
+			"Statistic":          "Maximum",
+			"Period":             3600,
+			"ComparisonOperator": "GreaterThanThreshold",
+			"Threshold":          10800,
+			"TreatMissingData":   "breaching",
+		})
 		for _, m := range want {
 			if !metrics[m] {
 				t.Errorf("no alarm on %s (alarms on %v)", m, keys(metrics))

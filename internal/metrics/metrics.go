@@ -13,8 +13,12 @@ const (
 	DimReason = "Reason"
 )
 
-// LayerSpeed is the Layer dimension's value for the speed layer.
-const LayerSpeed = "speed"
+// Values of the Layer dimension.
+const (
+	LayerSpeed = "speed"
+	LayerBatch = "batch"
+	LayerMerge = "merge"
+)
 
 // The speed layer's per-invocation metrics (unit Count).
 const (
@@ -44,4 +48,25 @@ func SpeedReasonDimensions() []string { return []string{DimStage, DimLayer, DimR
 // as a CloudWatch metric's dimension map.
 func SpeedDimensionValues(stage string) map[string]string {
 	return map[string]string{DimStage: stage, DimLayer: LayerSpeed}
+}
+
+// The batch and merge jobs' per-run metrics, dimensions Stage and Layer
+// (LayerBatch or LayerMerge).
+const (
+	// WatermarkAge is how far the batch watermark lags the run's clock
+	// (unit Seconds). It grows by an hour plus the lateness between
+	// hourly runs and keeps growing when runs fail: the alarm's metric.
+	WatermarkAge = "WatermarkAgeSeconds"
+	HoursRebuilt = "HoursRebuilt" // batch: hours (re)built by the run
+	BadRecords   = "BadRecords"   // batch: raw lines that could not be read as events
+	DaysMerged   = "DaysMerged"   // merge: days of the serving view rewritten
+	SpeedObjects = "SpeedObjects" // merge: speed objects read
+)
+
+// JobDimensions is the dimension set of the batch and merge metrics.
+func JobDimensions() []string { return []string{DimStage, DimLayer} }
+
+// JobDimensionValues returns the values of JobDimensions.
+func JobDimensionValues(stage, layer string) map[string]string {
+	return map[string]string{DimStage: stage, DimLayer: layer}
 }

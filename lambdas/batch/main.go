@@ -29,6 +29,6 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	h := &batch.BatchHandler{Raw: raw, Views: views, Lateness: cfg.Lateness, Now: time.Now}
+	h := &batch.BatchHandler{Raw: raw, Views: views, Lateness: cfg.Lateness, Now: time.Now, Stage: cfg.Stage, Metrics: os.Stdout}
 	lambda.Start(h.Handle)
 }

@@ -25,6 +25,6 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	h := &batch.MergeHandler{Views: views, Now: time.Now}
+	h := &batch.MergeHandler{Views: views, Now: time.Now, Stage: cfg.Stage, Metrics: os.Stdout}
 	lambda.Start(h.Handle)
 }

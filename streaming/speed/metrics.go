@@ -1,7 +1,6 @@
 package speed
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -9,25 +8,6 @@ import (
 
 	"github.com/lambdastack/lambdastack/internal/metrics"
 )
-
-// MetricsNamespace is the CloudWatch namespace of the speed layer's metrics.
-const MetricsNamespace = metrics.Namespace
-
-type emfMetric struct {
-	Name string `json:"Name"`
-	Unit string `json:"Unit"`
-}
-
-type emfDirective struct {
-	Namespace  string      `json:"Namespace"`
-	Dimensions [][]string  `json:"Dimensions"`
-	Metrics    []emfMetric `json:"Metrics"`
-}
-
-type emfMeta struct {
-	Timestamp         int64          `json:"Timestamp"`
-	CloudWatchMetrics []emfDirective `json:"CloudWatchMetrics"`
-}
 
 // writeMetrics writes the invocation's metrics as CloudWatch Embedded
 // Metric Format lines: CloudWatch Logs turns them into metrics, so the
@@ -39,22 +19,17 @@ func writeMetrics(w io.Writer, stage string, now time.Time, r *Result) error {
 	if stage == "" {
 		return fmt.Errorf("writing metrics: no stage for the %s dimension", metrics.DimStage)
 	}
-	ts := now.UnixMilli()
-	names := metrics.SpeedMetrics()
-	values := map[string]int{
+	counts := map[string]int{
 		metrics.Records: r.Records, metrics.UserRecords: r.UserRecords, metrics.Events: r.Events,
 		metrics.Duplicates: r.Duplicates, metrics.InvalidRecords: r.InvalidTotal(),
 		metrics.ObjectsWritten: len(r.Objects), metrics.ObjectsFailed: len(r.Failed),
 	}
-	ms := make([]emfMetric, len(names))
-	line := map[string]any{metrics.DimStage: stage, metrics.DimLayer: metrics.LayerSpeed}
-	for i, n := range names {
-		ms[i] = emfMetric{Name: n, Unit: "Count"}
-		line[n] = values[n]
+	var values []metrics.Value
+	for _, n := range metrics.SpeedMetrics() {
+		values = append(values, metrics.Value{Name: n, Unit: "Count", Value: float64(counts[n])})
 	}
-	line["_aws"] = emfMeta{Timestamp: ts, CloudWatchMetrics: []emfDirective{
-		{Namespace: MetricsNamespace, Dimensions: [][]string{metrics.SpeedDimensions()}, Metrics: ms}}}
-	if err := writeLine(w, line); err != nil {
+	dims := metrics.SpeedDimensionValues(stage)
+	if err := metrics.WriteEMF(w, now, metrics.SpeedDimensions(), dims, values...); err != nil {
 		return err
 	}
 	reasons := make([]string, 0, len(r.Invalid))
@@ -65,26 +40,11 @@ func writeMetrics(w io.Writer, stage string, now time.Time, r *Result) error {
 	}
 	slices.Sort(reasons)
 	for _, reason := range reasons {
-		line := map[string]any{
-			"_aws": emfMeta{Timestamp: ts, CloudWatchMetrics: []emfDirective{{Namespace: MetricsNamespace,
-				Dimensions: [][]string{metrics.SpeedReasonDimensions()}, Metrics: []emfMetric{{Name: metrics.InvalidRecords, Unit: "Count"}}}}},
-			metrics.DimStage: stage, metrics.DimLayer: metrics.LayerSpeed, metrics.DimReason: reason,
-			metrics.InvalidRecords: r.Invalid[reason],
-		}
-		if err := writeLine(w, line); err != nil {
+		dims[metrics.DimReason] = reason
+		if err := metrics.WriteEMF(w, now, metrics.SpeedReasonDimensions(), dims,
+			metrics.Value{Name: metrics.InvalidRecords, Unit: "Count", Value: float64(r.Invalid[reason])}); err != nil {
 			return err
 		}
-	}
-	return nil
-}
-
-func writeLine(w io.Writer, v any) error {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("encoding a metric line: %w", err)
-	}
-	if _, err := w.Write(append(data, '\n')); err != nil {
-		return fmt.Errorf("writing a metric line: %w", err)
 	}
 	return nil
 }
