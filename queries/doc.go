@@ -29,6 +29,14 @@
 // A timestamp parameter left out means now, so a query relative to the
 // current time can be pinned to a fixed time in tests.
 //
+// A header "-- param: NAME TYPE=DEFAULT description" gives the value taken
+// when none is passed. A dt value may be relative, today or today-N,
+// counted from the query's now parameter when it declares one (otherwise
+// from the current time): "-- param: since dt=today-30 …" with
+// "WHERE dt >= ?" keeps Athena's partition projection to the last 30 days
+// instead of every day since glue.ProjectionStart. Every query over a
+// projected table bounds dt this way (TestBoundedPartitions).
+//
 // It is not a query engine or client: running queries is the job of
 // queries/local (DuckDB) and of the lambdastack query command (Athena).
 package queries

@@ -1,6 +1,7 @@
 -- name: freshness
 -- description: How fresh the serving view is: the batch watermark, the newest hour, and now minus the watermark in seconds.
 -- param: now timestamp the time to measure from, UTC (default: the current time)
+-- param: since dt=today-7 first day read (all NULL when no hour row is that recent), YYYY-MM-DD or today-N (UTC, counted from now)
 WITH params AS (SELECT ? AS now_ts)
 SELECT
   MAX(m.watermark) AS watermark,
@@ -9,3 +10,4 @@ SELECT
 FROM merged_view m
 CROSS JOIN params p
 WHERE m.granularity = 'hour'
+  AND m.dt >= ?

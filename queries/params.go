@@ -16,7 +16,9 @@ const (
 	// timestamp truncated to the second; rendered TIMESTAMP '2026-11-22 10:04:05'.
 	TypeTimestamp = "timestamp"
 	// TypeDt: a day, YYYY-MM-DD, compared with the string partition key
-	// dt; rendered '2026-11-22'.
+	// dt; rendered '2026-11-22'. It may also be given relative to the
+	// query's reference time (see Query.Bind): "today" or "today-N", N
+	// days before it.
 	TypeDt = "dt"
 	// TypeHour: an hour of the day, 0-23 (one or two digits), compared
 	// with the string partition key hour; rendered '07'.
@@ -29,10 +31,14 @@ const (
 //
 //	-- param: NAME TYPE description
 //
-// The declarations are in the order of the ? placeholders in the SQL.
+//	-- param: NAME TYPE=DEFAULT description
+//
+// The declarations are in the order of the ? placeholders in the SQL. A
+// DEFAULT is the value taken when none is given, e.g. dt=today-30.
 type Param struct {
 	Name        string
 	Type        string
+	Default     string // "" when the parameter has none
 	Description string
 }
 
@@ -50,14 +56,20 @@ type Value struct {
 var (
 	nameRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
 	dtRE   = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`)
+	daysRE = regexp.MustCompile(`^today(?:-([0-9]{1,5}))?$`)
 )
+
+// RefParam is the name of the timestamp parameter that, when a query
+// declares it, is the reference time of the query's relative dt values.
+const RefParam = "now"
 
 func parseParam(v string) (Param, error) {
 	f := strings.Fields(v)
 	if len(f) < 3 {
 		return Param{}, fmt.Errorf("param header %q: want NAME TYPE description", v)
 	}
-	p := Param{Name: f[0], Type: f[1], Description: strings.Join(f[2:], " ")}
+	p := Param{Name: f[0], Description: strings.Join(f[2:], " ")}
+	p.Type, p.Default, _ = strings.Cut(f[1], "=")
 	if !nameRE.MatchString(p.Name) {
 		return p, fmt.Errorf("param name %q: want ^[a-z][a-z0-9_]{0,31}$", p.Name)
 	}
@@ -65,6 +77,11 @@ func parseParam(v string) (Param, error) {
 	case TypeTimestamp, TypeDt, TypeHour, TypeInt:
 	default:
 		return p, fmt.Errorf("param %s: unknown type %q (timestamp, dt, hour, int)", p.Name, p.Type)
+	}
+	if p.Default != "" {
+		if _, err := p.value(p.Default, time.Unix(0, 0).UTC()); err != nil {
+			return p, fmt.Errorf("param %s default: %w", p.Name, err)
+		}
 	}
 	return p, nil
 }
@@ -98,9 +115,13 @@ func segments(sql string) []string {
 }
 
 // Bind validates values (by parameter name) against the query's declared
-// parameters and returns them in placeholder order. A timestamp parameter
-// left out, or given as "now", takes now (truncated to the second).
-// Unknown names and missing values of other types are errors.
+// parameters and returns them in placeholder order. A parameter left out
+// takes its declared default; a timestamp parameter without one, or given
+// as "now", takes now (truncated to the second). Relative dt values
+// (today, today-N) count from the reference time: the value of the query's
+// "now" timestamp parameter when it declares one, so a query pinned to a
+// time is pinned entirely, otherwise now. Unknown names and missing values
+// without a default are errors.
 func (q Query) Bind(values map[string]string, now time.Time) ([]Value, error) {
 	declared := map[string]bool{}
 	for _, p := range q.Params {
@@ -111,18 +132,38 @@ func (q Query) Bind(values map[string]string, now time.Time) ([]Value, error) {
 			return nil, fmt.Errorf("query %s has no parameter %q%s", q.Name, k, q.paramList())
 		}
 	}
-	out := make([]Value, 0, len(q.Params))
-	for _, p := range q.Params {
+	bind := func(p Param, ref time.Time) (Value, error) {
 		raw, ok := values[p.Name]
+		if !ok && p.Default != "" {
+			raw, ok = p.Default, true
+		}
 		if !ok && p.Type == TypeTimestamp {
 			raw, ok = "now", true
 		}
 		if !ok {
-			return nil, fmt.Errorf("query %s needs --param %s=… (%s: %s)", q.Name, p.Name, p.Type, p.Description)
+			return Value{}, fmt.Errorf("query %s needs --param %s=… (%s: %s)", q.Name, p.Name, p.Type, p.Description)
 		}
-		v, err := p.value(strings.TrimSpace(raw), now)
+		v, err := p.value(strings.TrimSpace(raw), ref)
 		if err != nil {
-			return nil, fmt.Errorf("query %s parameter %s: %w", q.Name, p.Name, err)
+			return Value{}, fmt.Errorf("query %s parameter %s: %w", q.Name, p.Name, err)
+		}
+		return v, nil
+	}
+	ref := now
+	for _, p := range q.Params {
+		if p.Name == RefParam && p.Type == TypeTimestamp {
+			v, err := bind(p, now)
+			if err != nil {
+				return nil, err
+			}
+			ref = v.Go.(time.Time)
+		}
+	}
+	out := make([]Value, 0, len(q.Params))
+	for _, p := range q.Params {
+		v, err := bind(p, ref)
+		if err != nil {
+			return nil, err
 		}
 		out = append(out, v)
 	}
@@ -166,8 +207,12 @@ func (p Param) value(raw string, now time.Time) (Value, error) {
 		}
 		v.Go, v.Literal = t, "TIMESTAMP '"+t.Format("2006-01-02 15:04:05")+"'"
 	case TypeDt:
+		if m := daysRE.FindStringSubmatch(raw); m != nil {
+			days, _ := strconv.Atoi(m[1]) // "" (today) gives 0
+			raw = now.UTC().AddDate(0, 0, -days).Format("2006-01-02")
+		}
 		if !dtRE.MatchString(raw) {
-			return v, fmt.Errorf("%q: want YYYY-MM-DD", raw)
+			return v, fmt.Errorf("%q: want YYYY-MM-DD, today or today-N", raw)
 		}
 		if _, err := time.Parse("2006-01-02", raw); err != nil {
 			return v, fmt.Errorf("%q is not a date", raw)

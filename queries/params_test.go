@@ -1,6 +1,7 @@
 package queries_test
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +19,10 @@ func TestBind(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	rejected, err := queries.Get("rejected_by_reason")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name    string
 		q       queries.Query
@@ -32,10 +37,18 @@ func TestBind(t *testing.T) {
 		{"impossible date", drill, map[string]string{"dt": "2026-02-30", "hour": "1"}, "", "not a date"},
 		{"missing value", drill, map[string]string{"dt": "2026-11-22"}, "", "needs --param hour"},
 		{"unknown name", drill, map[string]string{"dt": "2026-11-22", "hour": "1", "limit": "5"}, "", `no parameter "limit"`},
-		{"now by default", top, nil, "TIMESTAMP '2026-11-22 10:20:30'", ""},
-		{"explicit now", top, map[string]string{"now": "now"}, "TIMESTAMP '2026-11-22 10:20:30'", ""},
-		{"offset time", top, map[string]string{"now": "2026-11-22T12:00:00+02:00"}, "TIMESTAMP '2026-11-22 10:00:00'", ""},
-		{"hour only", top, map[string]string{"now": "2026-11-22T09"}, "TIMESTAMP '2026-11-22 09:00:00'", ""},
+		{"now by default", top, nil, "TIMESTAMP '2026-11-22 10:20:30'|'2026-11-21'", ""},
+		{"explicit now", top, map[string]string{"now": "now"}, "TIMESTAMP '2026-11-22 10:20:30'|'2026-11-21'", ""},
+		{"offset time", top, map[string]string{"now": "2026-11-22T12:00:00+02:00"}, "TIMESTAMP '2026-11-22 10:00:00'|'2026-11-21'", ""},
+		{"hour only", top, map[string]string{"now": "2026-11-22T09"}, "TIMESTAMP '2026-11-22 09:00:00'|'2026-11-21'", ""},
+		{"dt default counts from the now param", top, map[string]string{"now": "2025-03-01T05"}, "TIMESTAMP '2025-03-01 05:00:00'|'2025-02-28'", ""},
+		{"dt default overridden", top, map[string]string{"now": "2025-03-01T05", "since": "2025-01-01"}, "TIMESTAMP '2025-03-01 05:00:00'|'2025-01-01'", ""},
+		{"dt default without a now param", rejected, nil, "'2026-10-23'", ""},
+		{"today", rejected, map[string]string{"since": "today"}, "'2026-11-22'", ""},
+		{"today-N", rejected, map[string]string{"since": "today-365"}, "'2025-11-22'", ""},
+		{"explicit day", rejected, map[string]string{"since": "2020-01-01"}, "'2020-01-01'", ""},
+		{"days ahead", rejected, map[string]string{"since": "today+3"}, "", "want YYYY-MM-DD, today or today-N"},
+		{"other words", rejected, map[string]string{"since": "yesterday"}, "", "want YYYY-MM-DD, today or today-N"},
 		{"not a time", top, map[string]string{"now": "yesterday'; DROP TABLE x"}, "", "is not a time"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -72,6 +85,27 @@ func TestPlaceholdersMustMatchParams(t *testing.T) {
 		n := strings.Count(q.SQL[strings.Index(q.SQL, "SELECT"):], "?")
 		if n != len(q.Params) {
 			t.Errorf("%s: %d ? and %d params", q.Name, n, len(q.Params))
+		}
+	}
+}
+
+// TestBoundedPartitions: every query over a table with a projected dt
+// partition bounds dt with a parameter, so Athena's partition projection
+// does not enumerate every day since glue.ProjectionStart.
+func TestBoundedPartitions(t *testing.T) {
+	all, err := queries.All()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dtBound := regexp.MustCompile(`(?m)^\s*(?:WHERE|AND)\s+(?:[a-z]+\.)?dt\s*(?:=|>=)\s*\?`)
+	for _, q := range all {
+		if !dtBound.MatchString(q.SQL) {
+			t.Errorf("%s does not bound dt with a parameter:\n%s", q.Name, q.SQL)
+		}
+		for _, p := range q.Params {
+			if p.Type == queries.TypeDt && p.Name != "dt" && p.Default == "" {
+				t.Errorf("%s: dt bound %s has no default", q.Name, p.Name)
+			}
 		}
 	}
 }

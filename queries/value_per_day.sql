@@ -1,5 +1,6 @@
 -- name: value_per_day
--- description: Sum of value (e.g. revenue) and events per day and event type, from the merged view's day rows.
+-- description: Sum of value (e.g. revenue) and events per day and event type, from the merged view's day rows, since a day (the last 30 days by default).
+-- param: since dt=today-30 first day counted, YYYY-MM-DD or today-N (UTC)
 SELECT
   window_start AS day,
   event_type,
@@ -7,5 +8,6 @@ SELECT
   SUM(events) AS events
 FROM merged_view
 WHERE granularity = 'day'
+  AND dt >= ?
 GROUP BY window_start, event_type
 ORDER BY window_start, event_type

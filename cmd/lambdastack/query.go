@@ -114,7 +114,11 @@ func listQueries(env *cliEnv) error {
 	for _, q := range all {
 		fmt.Fprintf(env.stdout, "%s\n    %s\n", q.Name, q.Description)
 		for _, p := range q.Params {
-			fmt.Fprintf(env.stdout, "    --param %s=… (%s) %s\n", p.Name, p.Type, p.Description)
+			typ := p.Type
+			if p.Default != "" {
+				typ += ", default " + p.Default
+			}
+			fmt.Fprintf(env.stdout, "    --param %s=… (%s) %s\n", p.Name, typ, p.Description)
 		}
 	}
 	return nil

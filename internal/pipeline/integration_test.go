@@ -186,7 +186,11 @@ func TestIntegrationEndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := lr.Run(ctx, q, nil)
+		vals, err := q.Bind(nil, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := lr.Run(ctx, q, vals)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -98,7 +98,7 @@ func TestRunPollsAndReadsPages(t *testing.T) {
 	if got := aws.ToString(f.started.WorkGroup) + " " + aws.ToString(f.started.QueryExecutionContext.Database); got != "lambdastack-dev lambdastack_dev" {
 		t.Errorf("started in %s", got)
 	}
-	if got := strings.Join(f.started.ExecutionParameters, "|"); got != "TIMESTAMP '2026-11-22 10:00:00'" {
+	if got := strings.Join(f.started.ExecutionParameters, "|"); got != "TIMESTAMP '2026-11-22 10:00:00'|'2026-11-21'" {
 		t.Errorf("execution parameters %s", got)
 	}
 	if aws.ToString(f.started.QueryString) != q.SQL {
