@@ -463,24 +463,6 @@ func checkUsers(t *testing.T, f *fixture, res *queries.Result, since string, gro
 	}
 }
 
-type dayKey struct {
-	day                time.Time
-	typ, source, layer string
-}
-
-// dayAggs aggregates the distinct events per day, type, source and layer.
-func dayAggs(f *fixture) map[dayKey]*agg.Aggregate {
-	out := map[dayKey]*agg.Aggregate{}
-	for _, e := range f.distinct() {
-		k := dayKey{agg.Window(e.EventTime, agg.Day), e.EventType, e.Source, f.layer(e)}
-		if out[k] == nil {
-			out[k] = agg.New(false)
-		}
-		out[k].Add(agg.Fingerprint(e.EventID), agg.UserHash(e.UserID), e.Value)
-	}
-	return out
-}
-
 func near(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }
 
 func wantCols(t *testing.T, res *queries.Result, cols ...string) {
