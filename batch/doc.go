@@ -38,4 +38,11 @@
 //
 // The package is not the speed layer (streaming/) and does not define the
 // view schemas (glue/, internal/views).
+//
+// With each merged day, Merger also publishes the users view
+// (users/granularity=hour|day/dt=…/, rollup.go): distinct users per window
+// over all sources for each event type, over all types for each source and
+// over everything, the merged rows' sketches merged (views.UserRollup),
+// written before the merged manifest and listed in it. A day merged before
+// the users view existed is rewritten once to get it.
 package batch

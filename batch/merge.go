@@ -27,6 +27,9 @@ type MergedMeta struct {
 	Batch map[string]string `json:"batch"`
 	// Days lists every published merged day with its digest.
 	Days map[string]string `json:"days"`
+	// Users lists every day whose users view is published, with its
+	// digest (rollup.go).
+	Users map[string]string `json:"users,omitempty"`
 }
 
 // Merger builds the serving view from the batch and speed views.
@@ -43,6 +46,7 @@ type MergeSummary struct {
 	BatchObjects int
 	HourRows     int
 	DayRows      int
+	UserRows     int // users view rows, both granularities
 }
 
 const dayLayout = "2006-01-02"
@@ -101,10 +105,12 @@ func (m *Merger) Run(ctx context.Context) (*MergeSummary, error) {
 			rewrite[dt] = true
 		}
 	}
+	usersBackfill(prev, rewrite)
 
-	meta := MergedMeta{Watermark: wm, Batch: map[string]string{}, Days: map[string]string{}}
+	meta := MergedMeta{Watermark: wm, Batch: map[string]string{}, Days: map[string]string{}, Users: map[string]string{}}
 	maps.Copy(meta.Days, prev.Days)
 	maps.Copy(meta.Batch, prev.Batch)
+	maps.Copy(meta.Users, prev.Users)
 	for _, dt := range slices.Sorted(maps.Keys(rewrite)) {
 		day, _ := time.Parse(dayLayout, dt)
 		var batchHours, batchDays []views.Row
@@ -201,6 +207,12 @@ func (m *Merger) Run(ctx context.Context) (*MergeSummary, error) {
 			h.Write(data)
 		}
 		meta.Days[dt] = hex.EncodeToString(h.Sum(nil))[:32]
+		userDigest, userRows, err := m.publishUsers(ctx, dt, hours, dayRows)
+		if err != nil {
+			return nil, err
+		}
+		meta.Users[dt] = userDigest
+		sum.UserRows += userRows
 		if rec, ok := bm.Days[dt]; ok {
 			meta.Batch[dt] = rec.Digest
 		} else {
@@ -216,6 +228,7 @@ func (m *Merger) Run(ctx context.Context) (*MergeSummary, error) {
 		for _, g := range []agg.Granularity{agg.Hour, agg.Day} {
 			man.Objects = append(man.Objects, storage.ObjectInfo{Key: PartitionKey(glue.MergedView, g, dt)})
 		}
+		man.Objects = append(man.Objects, usersObjects(dt)...)
 	}
 	raw, err := json.Marshal(meta)
 	if err != nil {

@@ -1,5 +1,6 @@
 // Package glue is the one definition of lambdastack's tables: the raw events,
-// the quarantined errors, and the batch, speed and merged views. The CDK app
+// the quarantined errors, the batch, speed and merged views, and the users
+// view (distinct users rolled up over event types and sources). The CDK app
 // builds Glue tables (with partition projection) from it, the Parquet writers
 // derive their schemas from it, and it renders Athena DDL. A test in each
 // consumer checks it agrees with what is written.

@@ -189,10 +189,37 @@ var (
 		Prefix:        "merged/",
 		PathTemplate:  "granularity=${granularity}/dt=${dt}/",
 	}
+	// UsersView holds distinct users at the rollup levels the merged view
+	// cannot give (HyperLogLog estimates do not add up across keys): per
+	// window, one row per event type over all sources (source = All), one
+	// per source over all types (event_type = All) and one over everything
+	// (both All). The (event_type, source) level is the merged view itself.
+	UsersView = Table{
+		Name:        "users_view",
+		Description: "Distinct users per window at every rollup level: per event type, per source and overall ('*' = all), from the merged view's sketches.",
+		Columns: []Column{
+			{Name: "window_start", Type: TTimestamp, Comment: "start of the window, UTC"},
+			{Name: "event_type", Type: TString, Comment: "event type, or '*' for all types"},
+			{Name: "source", Type: TString, Comment: "source, or '*' for all sources"},
+			{Name: "users", Type: TBigint, Comment: "distinct user_id estimate (HyperLogLog)"},
+			{Name: "users_sketch", Type: TBinary, Comment: "HyperLogLog sketch of user_id, mergeable"},
+			{Name: "layer", Type: TString, Comment: "batch, or speed when any speed row went into it"},
+			{Name: "watermark", Type: TTimestamp, Comment: "batch covers everything before it, speed everything from it on"},
+		},
+		PartitionKeys: []Column{granularityKey, dtKey},
+		Projection:    map[string]Projection{"granularity": granularityProjection(), "dt": dtProjection()},
+		Format:        FormatParquet,
+		Prefix:        "users/",
+		PathTemplate:  "granularity=${granularity}/dt=${dt}/",
+	}
 )
 
+// All is the event_type or source of a users_view row that counts every
+// event type or every source.
+const All = "*"
+
 // Tables lists every table.
-func Tables() []Table { return []Table{RawEvents, Errors, BatchView, SpeedView, MergedView} }
+func Tables() []Table { return []Table{RawEvents, Errors, BatchView, SpeedView, MergedView, UsersView} }
 
 // Column returns the named column (data or partition).
 func (t Table) Column(name string) (Column, bool) {

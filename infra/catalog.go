@@ -53,7 +53,7 @@ func NewCatalog(scope constructs.Construct, id string, props *CatalogProps) (*Ca
 		CatalogId: account,
 		DatabaseInput: &awsglue.CfnDatabase_DatabaseInputProperty{
 			Name:        jsii.String(dbName),
-			Description: jsii.String("lambdastack " + cfg.Stage + ": raw events, errors, batch, speed and merged views"),
+			Description: jsii.String("lambdastack " + cfg.Stage + ": raw events, errors, batch, speed, merged and users views"),
 		},
 	})
 	cat := &Catalog{Construct: c, Database: db, DatabaseName: dbName, Tables: map[string]awsglue.CfnTable{}}

@@ -53,7 +53,7 @@ func AddNagChecks(app awscdk.App, s *LambdaStackStack) {
 	prefixes := map[string][]interface{}{
 		"speed": objects("Views", "speed\\/"),
 		"batch": append(objects("Raw", "events\\/"), objects("Views", "batch\\/")...),
-		"merge": objects("Views", "batch\\/", "speed\\/", "merged\\/"),
+		"merge": objects("Views", "batch\\/", "speed\\/", "merged\\/", "users\\/"),
 	}
 	for name, res := range prefixes {
 		if f, ok := s.Functions[name]; ok {

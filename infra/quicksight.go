@@ -19,9 +19,11 @@ type QuickSightProps struct {
 }
 
 // QuickSight is an Athena data source on the stage's workgroup, direct-query
-// data sets on the merged view (hourly and daily rows) and the errors table,
-// and a dashboard defined as code: events per hour by layer, users per day,
-// top event types and rejected records by reason. Everything is owned by
+// data sets on the merged view (hourly and daily rows), the users view
+// (daily rows over all sources: per event type and all types) and the errors
+// table, and a dashboard defined as code: events per hour by layer, distinct
+// users per day (all types and per type), top event types and rejected
+// records by reason. Everything is owned by
 // Config.QuickSightPrincipalARN. The account's QuickSight service role must
 // be allowed to read the views, raw and results buckets (QuickSight's
 // "Security & permissions" page); CloudFormation cannot grant that.
@@ -139,6 +141,21 @@ func NewQuickSight(scope constructs.Construct, id string, props *QuickSightProps
 			strings.Join(mNames, ", "), db, merged.Name, g)
 		dataSet("merged-"+g, "merged view ("+g+")", sql, mCols)
 	}
+	// Distinct users per day over all sources, per event type and over
+	// all types (event_type '*', shown as "all types"): the users view's
+	// rows, each the merged sketch of its users, so nothing is added up.
+	users := glue.UsersView
+	uNames, uCols := viewCols(users)
+	uSel := make([]string, len(uNames))
+	for i, n := range uNames {
+		uSel[i] = n
+		if n == "event_type" {
+			uSel[i] = fmt.Sprintf("CASE WHEN event_type = '%s' THEN 'all types' ELSE event_type END AS event_type", glue.All)
+		}
+	}
+	dataSet("users-day", "distinct users per day", fmt.Sprintf(
+		"SELECT %s FROM \"%s\".\"%s\" WHERE granularity = '%s' AND source = '%s' AND dt >= date_format(current_date - INTERVAL '90' DAY, '%%Y-%%m-%%d')",
+		strings.Join(uSel, ", "), db, users.Name, glue.GranularityDay, glue.All), uCols)
 	eNames, eCols := viewCols(errs)
 	dataSet("errors", "rejected records", fmt.Sprintf(
 		"SELECT %s FROM \"%s\".\"%s\" WHERE dt >= date_format(current_date - INTERVAL '30' DAY, '%%Y-%%m-%%d')",
@@ -156,7 +173,7 @@ func NewQuickSight(scope constructs.Construct, id string, props *QuickSightProps
 	// The definition is written in CloudFormation's own shape: it is long,
 	// and cfn-lint checks it against the resource schema.
 	dash.AddPropertyOverride(jsii.String("Definition"), dashboardDefinition(
-		*q.DataSets["merged-hour"].AttrArn(), *q.DataSets["merged-day"].AttrArn(), *q.DataSets["errors"].AttrArn()))
+		*q.DataSets["merged-hour"].AttrArn(), *q.DataSets["users-day"].AttrArn(), *q.DataSets["errors"].AttrArn()))
 	q.Dashboard = dash
 	return q
 }
@@ -201,20 +218,21 @@ func barChart(id, text, orientation string, category, values, colors []interface
 }
 
 // dashboardDefinition is the dashboard's one sheet with four visuals.
-func dashboardDefinition(hourArn, dayArn, errorsArn string) obj {
-	const hour, day, errs = "merged_hour", "merged_day", "errors"
+func dashboardDefinition(hourArn, usersArn, errorsArn string) obj {
+	const hour, users, errs = "merged_hour", "users_day", "errors"
 	eventsPerHour := barChart("events-per-hour", "Events per hour by layer (batch before the watermark, speed after)", "VERTICAL",
 		[]interface{}{dateDim("eph-window", hour, "window_start", "HOUR")},
 		[]interface{}{sumOf("eph-events", hour, "events")},
 		[]interface{}{catDim("eph-layer", hour, "layer")}, nil)
 	usersPerDay := obj{"LineChartVisual": obj{
 		"VisualId": "users-per-day",
-		"Title":    title("Users per day by event type (distinct within each type and source)"),
+		"Title":    title("Distinct users per day: all types (daily active users) and per event type"),
 		"ChartConfiguration": obj{
 			"FieldWells": obj{"LineChartAggregatedFieldWells": obj{
-				"Category": []interface{}{dateDim("upd-day", day, "window_start", "DAY")},
-				"Values":   []interface{}{sumOf("upd-users", day, "users")},
-				"Colors":   []interface{}{catDim("upd-type", day, "event_type")},
+				// One row per day and type: the sum is that row.
+				"Category": []interface{}{dateDim("upd-day", users, "window_start", "DAY")},
+				"Values":   []interface{}{sumOf("upd-users", users, "users")},
+				"Colors":   []interface{}{catDim("upd-type", users, "event_type")},
 			}},
 		},
 	}}
@@ -232,7 +250,7 @@ func dashboardDefinition(hourArn, dayArn, errorsArn string) obj {
 	return obj{
 		"DataSetIdentifierDeclarations": []interface{}{
 			obj{"Identifier": hour, "DataSetArn": hourArn},
-			obj{"Identifier": day, "DataSetArn": dayArn},
+			obj{"Identifier": users, "DataSetArn": usersArn},
 			obj{"Identifier": errs, "DataSetArn": errorsArn},
 		},
 		"Sheets": []interface{}{obj{

@@ -104,12 +104,14 @@ func NewLambdaStackStack(scope constructs.Construct, id string, props *LambdaSta
 		Schedule: cfg.BatchSchedule, Description: "Runs the lambdastack " + cfg.Stage + " batch job", Function: batch.Function,
 	})
 
-	// Serving view: batch/ and speed/ merged into merged/, every few minutes.
+	// Serving view: batch/ and speed/ merged into merged/, with the users
+	// view (users/) rolled up from it, every few minutes.
 	merge := fn(MergeEntry, "Serving layer: merge batch and speed views after the watermark",
 		5*time.Minute, 1024, env("VIEWS_LOCATION", views, "STAGE", cfg.Stage))
 	s.Buckets.Views.GrantRead(merge.Role, jsii.String("batch/*"))
 	s.Buckets.Views.GrantRead(merge.Role, jsii.String("speed/*"))
 	s.Buckets.Views.GrantReadWrite(merge.Role, jsii.String("merged/*"))
+	s.Buckets.Views.GrantReadWrite(merge.Role, jsii.String("users/*"))
 	s.Jobs["merge"] = NewScheduledJob(stack, "MergeSchedule", &ScheduledJobProps{
 		Schedule: cfg.MergeSchedule, Description: "Runs the lambdastack " + cfg.Stage + " merge", Function: merge.Function,
 	})

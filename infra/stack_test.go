@@ -398,6 +398,22 @@ func TestStackDefault(t *testing.T) {
 		}
 	})
 
+	t.Run("merge writes the users view", func(t *testing.T) {
+		var writes bool
+		for _, p := range s.resources("AWS::IAM::Policy") {
+			for _, st := range p["PolicyDocument"].(map[string]interface{})["Statement"].([]interface{}) {
+				stmt := st.(map[string]interface{})
+				b, _ := json.Marshal(stmt["Resource"])
+				if strings.Contains(string(b), `"/users/*"`) && strings.Contains(fmt.Sprint(stmt["Action"]), "s3:PutObject") {
+					writes = true
+				}
+			}
+		}
+		if !writes {
+			t.Error("no policy lets a function put objects under users/ in the views bucket")
+		}
+	})
+
 	t.Run("IAM policies name their resources", func(t *testing.T) {
 		for id, p := range s.resources("AWS::IAM::Policy") {
 			doc := p["PolicyDocument"].(map[string]interface{})
@@ -461,10 +477,10 @@ func TestStackQuickSight(t *testing.T) {
 			}},
 		})
 	})
-	t.Run("data sets on the merged view and errors", func(t *testing.T) {
+	t.Run("data sets on the merged view, users view and errors", func(t *testing.T) {
 		sets := s.resources("AWS::QuickSight::DataSet")
-		if len(sets) != 3 {
-			t.Fatalf("%d data sets, want merged hour, merged day and errors", len(sets))
+		if len(sets) != 4 {
+			t.Fatalf("%d data sets, want merged hour, merged day, users day and errors", len(sets))
 		}
 		tables := map[string]bool{}
 		for id, p := range sets {
@@ -472,14 +488,14 @@ func TestStackQuickSight(t *testing.T) {
 				t.Errorf("data set %s import mode %v", id, p["ImportMode"])
 			}
 			b, _ := json.Marshal(p["PhysicalTableMap"])
-			for _, tb := range []string{glue.MergedView.Name, glue.Errors.Name} {
+			for _, tb := range []string{glue.MergedView.Name, glue.UsersView.Name, glue.Errors.Name} {
 				if strings.Contains(string(b), `\"`+tb+`\"`) {
 					tables[tb] = true
 				}
 			}
 		}
-		if !tables[glue.MergedView.Name] || !tables[glue.Errors.Name] {
-			t.Errorf("data sets read %v, want %s and %s", keys(tables), glue.MergedView.Name, glue.Errors.Name)
+		if !tables[glue.MergedView.Name] || !tables[glue.UsersView.Name] || !tables[glue.Errors.Name] {
+			t.Errorf("data sets read %v, want %s, %s and %s", keys(tables), glue.MergedView.Name, glue.UsersView.Name, glue.Errors.Name)
 		}
 	})
 	t.Run("dashboard has the four visuals", func(t *testing.T) {
@@ -499,6 +515,15 @@ func TestStackQuickSight(t *testing.T) {
 			}
 			if n := len(def["DataSetIdentifierDeclarations"].([]interface{})); n != 3 {
 				t.Errorf("%d data set declarations, want 3", n)
+			}
+			// True distinct users: the users chart reads the users view.
+			for _, v := range sheet["Visuals"].([]interface{}) {
+				if body, ok := v.(map[string]interface{})["LineChartVisual"]; ok {
+					b, _ := json.Marshal(body)
+					if !strings.Contains(string(b), `"DataSetIdentifier":"users_day"`) || strings.Contains(string(b), "merged_day") {
+						t.Errorf("users per day reads %s", b)
+					}
+				}
 			}
 		}
 	})

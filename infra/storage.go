@@ -19,7 +19,7 @@ type DataBuckets struct {
 	// Raw holds what Firehose delivers (events/, errors/); versioned, since
 	// it is the one copy of the data everything else is rebuilt from.
 	Raw awss3.Bucket
-	// Views holds batch/, speed/ and merged/: derived, rebuildable data.
+	// Views holds batch/, speed/, merged/ and users/: derived, rebuildable data.
 	Views awss3.Bucket
 	// Results is the Athena workgroup's enforced result location.
 	Results awss3.Bucket

@@ -11,8 +11,8 @@
 //	-- param: now timestamp end of the 24 hours, UTC (default: the current time)
 //
 // Queries use Athena's dialect (Trino) in the subset DuckDB also runs, and
-// name tables without a database (merged_view, errors, raw_events): the
-// Athena workgroup's query context supplies the database.
+// name tables without a database (merged_view, users_view, errors,
+// raw_events): the Athena workgroup's query context supplies the database.
 //
 // # Parameters
 //

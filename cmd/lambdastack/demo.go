@@ -44,7 +44,7 @@ queries on an embedded DuckDB and draws dashboard.html from their results.
 Prints a report (generated / accepted / quarantined by reason, rows per layer, the watermark)
 and a reconciliation of the merged view, read back from disk, against the generated events;
 exits non-zero when they disagree. Everything goes under --dir:
-  raw/ (events/, errors/), views/ (batch/, speed/, merged/), queries/*.txt, report.txt,
+  raw/ (events/, errors/), views/ (batch/, speed/, merged/, users/), queries/*.txt, report.txt,
   dashboard.html
 A rerun clears what an earlier demo wrote there.`,
 		setup: func(fs *flag.FlagSet) func(context.Context, *cliEnv, []string) error {

@@ -13,9 +13,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lambdastack/lambdastack/glue"
 	"github.com/lambdastack/lambdastack/internal/agg"
 	"github.com/lambdastack/lambdastack/internal/dashboard"
 	"github.com/lambdastack/lambdastack/internal/event"
+	"github.com/lambdastack/lambdastack/internal/pipeline"
 	"github.com/lambdastack/lambdastack/queries"
 )
 
@@ -42,7 +44,7 @@ func TestDemo(t *testing.T) {
 	if !rep.Reconciled.Watermark.Equal(wm) || rep.Reconciled.Events["batch"] == 0 || rep.Reconciled.Events["speed"] == 0 {
 		t.Fatalf("watermark %s, events by layer %v", rep.Reconciled.Watermark, rep.Reconciled.Events)
 	}
-	for _, f := range []string{"report.txt", "dashboard.html", "queries/events_per_hour.txt", "raw/events", "raw/errors", "views/batch", "views/speed", "views/merged"} {
+	for _, f := range []string{"report.txt", "dashboard.html", "queries/events_per_hour.txt", "raw/events", "raw/errors", "views/batch", "views/speed", "views/merged", "views/users"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Errorf("demo output: %v", err)
 		}
@@ -122,27 +124,40 @@ func TestDemo(t *testing.T) {
 			}
 		}
 	})
-	t.Run("users_per_day", func(t *testing.T) {
-		// The day rows' sketches hold the same users as sketches built
-		// from the generated events, so the estimates agree.
-		type key struct {
-			day time.Time
-			typ string
+	// The users queries read the users view: within 2% of the exact
+	// distinct users of the generated events (rep.Expected.Users, computed
+	// independently of the pipeline).
+	checkUsers := func(t *testing.T, r *queries.Result, group string, key func(day time.Time, g string) pipeline.UsersKey) {
+		t.Helper()
+		if r.Col(group) != 1 || r.Col("users") != 2 {
+			t.Fatalf("columns %v", r.Columns)
 		}
-		want := map[key]int64{}
-		for k, a := range days {
-			want[key{k.WindowStart, k.EventType}] += a.UsersEstimate()
-		}
-		r := res["users_per_day"]
-		if len(r.Rows) != len(want) {
-			t.Fatalf("%d rows, want %d", len(r.Rows), len(want))
-		}
-		for _, row := range r.Rows {
-			k := key{row[0].(time.Time), row[1].(string)}
-			if row[2] != want[k] {
-				t.Errorf("%v: %v users, want %d", k, row[2], want[k])
+		want := 0
+		for k := range rep.Expected.Users {
+			if kk := key(k.Day, map[bool]string{true: k.EventType, false: k.Source}[group == "event_type"]); kk == k {
+				want++
 			}
 		}
+		if len(r.Rows) != want || want == 0 {
+			t.Fatalf("%d rows, want %d", len(r.Rows), want)
+		}
+		for _, row := range r.Rows {
+			k := key(row[0].(time.Time), row[1].(string))
+			exact := int64(len(rep.Expected.Users[k]))
+			if got := row[2].(int64); exact == 0 || math.Abs(float64(got-exact)) > 0.02*float64(exact) {
+				t.Errorf("%v: %d users, exact %d", k, got, exact)
+			}
+		}
+	}
+	t.Run("users_per_day", func(t *testing.T) {
+		checkUsers(t, res["users_per_day"], "event_type", func(day time.Time, g string) pipeline.UsersKey {
+			return pipeline.UsersKey{Day: day, EventType: g, Source: glue.All}
+		})
+	})
+	t.Run("users_per_day_by_source", func(t *testing.T) {
+		checkUsers(t, res["users_per_day_by_source"], "source", func(day time.Time, g string) pipeline.UsersKey {
+			return pipeline.UsersKey{Day: day, EventType: glue.All, Source: g}
+		})
 	})
 	t.Run("rejected_by_reason", func(t *testing.T) {
 		got := map[string]int64{}
@@ -176,7 +191,7 @@ func TestDemo(t *testing.T) {
 	})
 	t.Run("every query checked", func(t *testing.T) {
 		all, _ := queries.All()
-		if len(all) != 7 || len(res) != len(all) {
+		if len(all) != 8 || len(res) != len(all) {
 			t.Errorf("%d queries, %d results: add a check for the new query", len(all), len(res))
 		}
 	})

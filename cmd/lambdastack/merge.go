@@ -20,7 +20,9 @@ watermark (read from --batch's batch/_manifest.json), speed rows from it on
 (speed objects of a key merged, a redelivered event counted once by its
 fingerprint). The day holding the watermark combines both. Only days that can
 have changed are rewritten and only speed partitions from the watermark on are
-read, so it is cheap to run every few minutes. The three locations may be the
+read, so it is cheap to run every few minutes. With each day it writes the users
+view (users/granularity=hour|day/dt=…/): distinct users per event type, per source
+and overall, from the merged rows' sketches. The three locations may be the
 same; each is a directory or s3://bucket/prefix (standard AWS configuration).`,
 		setup: func(fs *flag.FlagSet) func(context.Context, *cliEnv, []string) error {
 			var (
@@ -55,8 +57,8 @@ same; each is a directory or s3://bucket/prefix (standard AWS configuration).`,
 				if err != nil {
 					return err
 				}
-				_, err = fmt.Fprintf(env.stdout, "merge: watermark %s, days written %d %v, rows %d hour + %d day, read %d speed and %d batch objects\n",
-					s.Watermark.Format(time.RFC3339), len(s.Days), s.Days, s.HourRows, s.DayRows, s.SpeedObjects, s.BatchObjects)
+				_, err = fmt.Fprintf(env.stdout, "merge: watermark %s, days written %d %v, rows %d hour + %d day (+ %d users), read %d speed and %d batch objects\n",
+					s.Watermark.Format(time.RFC3339), len(s.Days), s.Days, s.HourRows, s.DayRows, s.UserRows, s.SpeedObjects, s.BatchObjects)
 				return err
 			}
 		},

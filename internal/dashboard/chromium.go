@@ -47,13 +47,15 @@ func Screenshot(ctx context.Context, bin, page, shot, profile string) ([]byte, e
 
 // ChartColours are the colours that identify each chart in a screenshot:
 // the layers of events per hour, the top event types and the rejected
-// records (users per day uses the palette, none of which these share).
+// records (users per day uses the palette, none of which these share, and
+// its own colour for all types).
 var ChartColours = map[string]color.RGBA{
 	"events per hour, batch": {0x2b, 0x6c, 0xb0, 0xff},
 	"events per hour, speed": {0xdd, 0x6b, 0x20, 0xff},
 	"top event types":        {0x38, 0xa1, 0x69, 0xff},
 	"rejected records":       {0xe5, 0x3e, 0x3e, 0xff},
 	"users per day":          {0x80, 0x5a, 0xd5, 0xff}, // the first event type
+	"daily active users":     {0x2d, 0x37, 0x48, 0xff}, // users per day, all types
 }
 
 // CountColours counts the pixels of img within tol (per channel) of each

@@ -70,7 +70,7 @@ svg text{font-size:11px;fill:#4a5568}
 	}
 	b.WriteString(`<div class="grid">` + "\n")
 	card(&b, "chart-events-per-hour", "Events per hour, by layer", true, eventsPerHour(d.Results["events_per_hour"], d.Results["freshness"]))
-	card(&b, "chart-users-per-day", "Distinct users per day, by event type", false, usersPerDay(d.Results["users_per_day"]))
+	card(&b, "chart-users-per-day", "Distinct users per day: all event types and each type", false, usersPerDay(d.Results["users_per_day"]))
 	card(&b, "chart-top-event-types", "Top event types, last 24 hours", false, topTypes(d.Results["top_event_types"]))
 	card(&b, "chart-rejected", "Rejected records by reason", true, rejected(d.Results["rejected_by_reason"]))
 	b.WriteString("</div>\n</body></html>\n")
@@ -326,10 +326,18 @@ func eventsPerHour(r, fresh *queries.Result) string {
 	return columns(cats, ss, true, 1180, 280, marker, label) + legend([]string{"batch", "speed"}, layerColor)
 }
 
+// allTypes names the users_view rows over every event type (event_type
+// '*'): the daily active users.
+const allTypes = "*"
+
+// dauColor draws the daily active users; neither the palette nor the other
+// charts use it.
+const dauColor = "#2d3748"
+
 func usersPerDay(r *queries.Result) string {
 	id, it, iu := col(r, "day"), col(r, "event_type"), col(r, "users")
 	if id < 0 || it < 0 || iu < 0 || len(r.Rows) == 0 {
-		return empty("No day rows in the merged view yet.")
+		return empty("No day rows in the users view yet.")
 	}
 	var days []string
 	dayIdx := map[string]int{}
@@ -346,8 +354,10 @@ func usersPerDay(r *queries.Result) string {
 			days = append(days, day)
 		}
 		typ := str(row[it])
-		vals[[2]string{day, typ}] += num(row[iu])
-		totals[typ] += num(row[iu])
+		vals[[2]string{day, typ}] = num(row[iu])
+		if typ != allTypes {
+			totals[typ] += num(row[iu])
+		}
 	}
 	types := make([]string, 0, len(totals))
 	for t := range totals {
@@ -360,16 +370,30 @@ func usersPerDay(r *queries.Result) string {
 		return types[i] < types[j]
 	})
 	colors := map[string]string{}
-	ss := make([]series, len(types))
-	for j, t := range types {
-		colors[t] = palette[j%len(palette)]
-		ss[j] = series{name: t, color: colors[t], values: make([]float64, len(days))}
-		for i, d := range days {
-			ss[j].values[i] = vals[[2]string{d, t}]
+	var ss []series
+	var names []string
+	const dau = "all types (daily active users)"
+	for _, d := range days {
+		if _, ok := vals[[2]string{d, allTypes}]; ok {
+			colors[dau] = dauColor
+			s := series{name: dau, color: dauColor, values: make([]float64, len(days))}
+			for i, d := range days {
+				s.values[i] = vals[[2]string{d, allTypes}]
+			}
+			ss, names = append(ss, s), append(names, dau)
+			break
 		}
 	}
-	return columns(days, ss, false, 570, 260, -1, "") + legend(types, colors) +
-		`<div class="legend">HyperLogLog estimates per event type (summed over sources); a user active in two types counts in both.</div>`
+	for j, t := range types {
+		colors[t] = palette[j%len(palette)]
+		s := series{name: t, color: colors[t], values: make([]float64, len(days))}
+		for i, d := range days {
+			s.values[i] = vals[[2]string{d, t}]
+		}
+		ss, names = append(ss, s), append(names, t)
+	}
+	return columns(days, ss, false, 570, 260, -1, "") + legend(names, colors) +
+		`<div class="legend">Each user counted once per bar: HyperLogLog sketches merged across sources and layers (users view), so the all-types bar is the true number of distinct users of the day.</div>`
 }
 
 func topTypes(r *queries.Result) string {

@@ -36,9 +36,11 @@ func sample() dashboard.Data {
 		Summary:   []string{"generated 1000", "reconciliation OK <all>"},
 		Results: map[string]*queries.Result{
 			"events_per_hour": eph,
-			"users_per_day": {Columns: []string{"day", "event_type", "users", "events"}, Rows: [][]any{
-				{h0.Truncate(24 * time.Hour), "click", int64(80), int64(900)}, {h0.Truncate(24 * time.Hour), "page_view", int64(95), int64(1500)},
-				{h0.Truncate(24 * time.Hour).Add(24 * time.Hour), "click", int64(120), int64(1600)},
+			"users_per_day": {Columns: []string{"day", "event_type", "users", "layer"}, Rows: [][]any{
+				{h0.Truncate(24 * time.Hour), "*", int64(150), "batch"},
+				{h0.Truncate(24 * time.Hour), "click", int64(80), "batch"}, {h0.Truncate(24 * time.Hour), "page_view", int64(95), "batch"},
+				{h0.Truncate(24 * time.Hour).Add(24 * time.Hour), "*", int64(120), "speed"},
+				{h0.Truncate(24 * time.Hour).Add(24 * time.Hour), "click", int64(120), "speed"},
 			}},
 			"top_event_types": {Columns: []string{"event_type", "events", "value_sum"}, Rows: [][]any{
 				{"page_view", int64(2400), 0.0}, {"click", int64(2000), 0.0}, {"purchase", int64(300), 4521.5},
@@ -70,10 +72,15 @@ func TestRenderSelfContained(t *testing.T) {
 	if n := strings.Count(page, `fill="#2b6cb0"><title>`) + strings.Count(page, `fill="#dd6b20"><title>`); n < 14 {
 		t.Errorf("%d layer bars", n)
 	}
-	for _, s := range []string{"bad_type: 10", "invalid_json: 12", "watermark 06:00", "reconciliation OK &lt;all&gt;", "Batch watermark 2026-11-22 06:00 UTC (1h30m0s ago)"} {
+	for _, s := range []string{"bad_type: 10", "invalid_json: 12", "watermark 06:00", "reconciliation OK &lt;all&gt;", "Batch watermark 2026-11-22 06:00 UTC (1h30m0s ago)",
+		"2026-11-21 all types (daily active users): 150", "2026-11-22 all types (daily active users): 120", "2026-11-21 page_view: 95"} {
 		if !strings.Contains(page, s) {
 			t.Errorf("page lacks %q", s)
 		}
+	}
+	// The users chart shows distinct users, not a sum that overcounts.
+	if strings.Contains(strings.ToLower(page), "overcount") || strings.Contains(page, "counts in both") {
+		t.Error("the users chart still says it overcounts")
 	}
 	// Nothing is fetched: no src or href attributes, no scripts, and the
 	// only URL is the SVG namespace.
@@ -92,7 +99,7 @@ func TestRenderEmpty(t *testing.T) {
 	if err := dashboard.Render(&b, dashboard.Data{}); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{"No hourly rows", "No day rows", "No events in the last 24 hours", "No rejected records", "No watermark yet"} {
+	for _, s := range []string{"No hourly rows", "No day rows in the users view", "No events in the last 24 hours", "No rejected records", "No watermark yet"} {
 		if !strings.Contains(b.String(), s) {
 			t.Errorf("empty page lacks %q", s)
 		}

@@ -148,7 +148,10 @@ func TestIntegrationEndToEnd(t *testing.T) {
 			t.Errorf("raw bucket %s: %d objects (%v)", prefix, len(objs), err)
 		}
 	}
-	for _, prefix := range []string{"batch/", "speed/", "merged/"} {
+	if len(rc.Users.DAU) == 0 || rc.Users.Rows == 0 {
+		t.Errorf("the users view was not checked: %+v", rc.Users)
+	}
+	for _, prefix := range []string{"batch/", "speed/", "merged/", "users/"} {
 		if objs, err := vs.List(ctx, prefix); err != nil || len(objs) == 0 {
 			t.Errorf("views bucket %s: %d objects (%v)", prefix, len(objs), err)
 		}

@@ -71,6 +71,9 @@ type Expected struct {
 	// RawByHour counts the accepted records (duplicates included) per
 	// "YYYY-MM-DD/HH" of event_time: what raw events/ must hold.
 	RawByHour map[string]int64
+	// Users holds the exact distinct users per day at each rollup level
+	// of the users view.
+	Users DistinctUsers
 }
 
 // Step is one step's name and duration.
@@ -155,7 +158,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	cfg.logf("merge: %d days published (%d hour rows, %d day rows)", len(rep.Merge.Days), rep.Merge.HourRows, rep.Merge.DayRows)
 
 	if err := step("reconcile", func() (err error) {
-		rep.Reconciled, err = Reconcile(ctx, cfg.Views, rep.Expected.Hours, rep.Generated, rep.Raw)
+		rep.Reconciled, err = Reconcile(ctx, cfg.Views, rep.Expected, rep.Generated, rep.Raw)
 		return err
 	}); err != nil {
 		return rep, err
@@ -175,7 +178,7 @@ func produce(ctx context.Context, cfg *Config, rep *Report) error {
 		return fmt.Errorf("starting the producer: %w", err)
 	}
 	expected := agg.Table{}
-	rep.Expected = Expected{Hours: expected, RawByHour: map[string]int64{}}
+	rep.Expected = Expected{Hours: expected, RawByHour: map[string]int64{}, Users: DistinctUsers{}}
 	seen := map[uint64]bool{}
 	for !g.Done() {
 		rec := g.Next()
@@ -187,6 +190,7 @@ func produce(ctx context.Context, cfg *Config, rep *Report) error {
 				seen[fp] = true
 				k := agg.Key{WindowStart: agg.Window(e.EventTime, agg.Hour), EventType: e.EventType, Source: e.Source}
 				expected.Get(k, false).Add(fp, agg.UserHash(e.UserID), e.Value)
+				rep.Expected.Users.Add(e)
 			}
 		}
 		if err := p.Put(ctx, streaming.Record{PartitionKey: rec.UserID, Data: append([]byte(nil), rec.Data...)}); err != nil {

@@ -48,6 +48,11 @@ func TestRunReconcilesAroundTheClock(t *testing.T) {
 			if !rc.OK() || !rc.Watermark.Equal(wm) || rc.Expected != int64(rep.Generated.Unique) {
 				t.Fatalf("watermark %s (want %s), expected %d of %d, problems %v", rc.Watermark, wm, rc.Expected, rep.Generated.Unique, rc.Problems)
 			}
+			// The users view was read and checked for every day with events
+			// (two when the three hours cross midnight).
+			if days := len(rc.Users.DAU); days == 0 || rc.Users.Rows < days*(len(gen.DefaultTypes)+1) {
+				t.Fatalf("users check %+v", rc.Users)
+			}
 			if rc.Events["batch"] == 0 || rc.Events["speed"] == 0 {
 				t.Fatalf("events by layer %v: both layers should hold some", rc.Events)
 			}

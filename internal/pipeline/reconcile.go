@@ -29,6 +29,9 @@ type Reconciliation struct {
 	// rows' events by layer.
 	Rows   map[string]map[string]int
 	Events map[string]int64
+	// Users compares the users view's day rows with the exact distinct
+	// users of the accepted events.
+	Users UsersCheck
 	// Problems lists every disagreement (the first 20); none means OK.
 	Problems []string
 }
@@ -46,9 +49,12 @@ func (r *Reconciliation) problem(format string, a ...any) {
 // hour rows count each expected (distinct, accepted) event exactly once
 // with its value, that the day rows add up to the same, that rows before
 // the watermark come from the batch layer and the rest from the speed
-// layer, and that the raw store holds every accepted record and every
-// rejected one under its reason.
-func Reconcile(ctx context.Context, viewStore storage.Store, expected agg.Table, generated gen.Summary, raw map[string]int64) (Reconciliation, error) {
+// layer, that the users view's day rows give the exact distinct users of
+// each day (overall, per event type, per source) within UsersTolerance,
+// and that the raw store holds every accepted record and every rejected
+// one under its reason.
+func Reconcile(ctx context.Context, viewStore storage.Store, exp Expected, generated gen.Summary, raw map[string]int64) (Reconciliation, error) {
+	expected := exp.Hours
 	r := Reconciliation{Rows: map[string]map[string]int{}, Events: map[string]int64{}}
 	for _, a := range expected {
 		r.Expected += a.Events
@@ -59,6 +65,7 @@ func Reconcile(ctx context.Context, viewStore storage.Store, expected agg.Table,
 	}
 	got := map[string]agg.Table{string(agg.Hour): {}, string(agg.Day): {}}
 	layers := map[agg.Key]string{}
+	speedDays := map[time.Time]bool{} // days with a speed day row
 	for _, o := range objs {
 		if !strings.HasSuffix(o.Key, ".parquet") {
 			continue
@@ -103,6 +110,9 @@ func Reconcile(ctx context.Context, viewStore storage.Store, expected agg.Table,
 				layers[k] = row.Layer
 			} else {
 				r.DayEvents += row.Events
+				if row.Layer == views.LayerSpeed {
+					speedDays[k.WindowStart] = true
+				}
 			}
 		}
 	}
@@ -125,6 +135,9 @@ func Reconcile(ctx context.Context, viewStore storage.Store, expected agg.Table,
 	if r.HourEvents != r.Expected || r.DayEvents != r.Expected {
 		r.problem("the merged view counts %d events in hour rows and %d in day rows; %d distinct accepted events were generated",
 			r.HourEvents, r.DayEvents, r.Expected)
+	}
+	if err := checkUsers(ctx, &r, viewStore, exp.Users, speedDays); err != nil {
+		return r, err
 	}
 	if generated.Unique > 0 && r.Expected != int64(generated.Unique) {
 		r.problem("the event model accepts %d distinct events of those generated; the generator wrote %d",

@@ -1,7 +1,7 @@
 // Package local runs lambdastack's named queries on DuckDB (embedded, cgo)
 // over local directories laid out as the raw and views buckets are: it
 // creates one DuckDB view per Glue table (raw_events, errors, batch_view,
-// speed_view, merged_view), with the columns and types of package glue and
+// speed_view, merged_view, users_view), with the columns and types of package glue and
 // the partition keys taken from each file's path as Athena's partition
 // projection does, then runs queries.Query values with bound parameters.
 //

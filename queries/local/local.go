@@ -21,7 +21,7 @@ import (
 )
 
 // Dirs are the local directories standing in for the buckets: Raw holds
-// events/ and errors/, Views holds batch/, speed/ and merged/.
+// events/ and errors/, Views holds batch/, speed/, merged/ and users/.
 type Dirs struct {
 	Raw   string
 	Views string

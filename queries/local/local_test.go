@@ -121,7 +121,7 @@ func gz(t *testing.T, lines [][]byte) []byte {
 }
 
 // write lays the fixture out as the buckets are: raw/events/dt=/hour=/
-// (gzip NDJSON), raw/errors/<reason>/dt=/hour=/, views/merged/granularity=/dt=/.
+// (gzip NDJSON), raw/errors/<reason>/dt=/, views/merged/granularity=/dt=/.
 func (f *fixture) write(t *testing.T, dir string) {
 	t.Helper()
 	byHour := map[string][][]byte{}
@@ -176,6 +176,41 @@ func (f *fixture) write(t *testing.T, dir string) {
 			put(t, filepath.Join(dir, "views/merged", "granularity="+string(g), "dt="+dt, "part-0.parquet"), data)
 		}
 	}
+	// The users view, built straight from the events: per window, each
+	// type over all sources, each source over all types, and everything.
+	for _, g := range []agg.Granularity{agg.Hour, agg.Day} {
+		tab, speed := agg.Table{}, map[time.Time]bool{}
+		for _, e := range f.distinct() {
+			w := agg.Window(e.EventTime, g)
+			for _, k := range []agg.Key{{WindowStart: w, EventType: e.EventType, Source: glue.All},
+				{WindowStart: w, EventType: glue.All, Source: e.Source}, {WindowStart: w, EventType: glue.All, Source: glue.All}} {
+				tab.Get(k, false).Add(0, agg.UserHash(e.UserID), 0)
+			}
+			if f.layer(e) == views.LayerSpeed {
+				speed[w] = true
+			}
+		}
+		rows, err := views.Rows(tab)
+		if err != nil {
+			t.Fatal(err)
+		}
+		byDt := map[string][]views.Row{}
+		for _, r := range rows {
+			r.Layer, r.Watermark = views.LayerBatch, f.watermark
+			if speed[r.WindowStart] {
+				r.Layer = views.LayerSpeed
+			}
+			dt := r.WindowStart.Format("2006-01-02")
+			byDt[dt] = append(byDt[dt], r)
+		}
+		for dt, rows := range byDt {
+			data, err := views.Encode(glue.UsersView, rows)
+			if err != nil {
+				t.Fatal(err)
+			}
+			put(t, filepath.Join(dir, "views/users", "granularity="+string(g), "dt="+dt, "part-0.parquet"), data)
+		}
+	}
 	// A manifest and a temporary file beside the objects must not be read.
 	put(t, filepath.Join(dir, "views/merged/_manifest.json"), []byte("{}"))
 	put(t, filepath.Join(dir, "views/merged/granularity=hour/.tmp-part-9.parquet"), []byte("partial"))
@@ -190,7 +225,7 @@ func TestPathPatternsSkipMarkers(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	if r.Files[glue.MergedView.Name] == 0 || r.Files[glue.RawEvents.Name] == 0 || r.Files[glue.Errors.Name] == 0 {
+	if r.Files[glue.MergedView.Name] == 0 || r.Files[glue.UsersView.Name] == 0 || r.Files[glue.RawEvents.Name] == 0 || r.Files[glue.Errors.Name] == 0 {
 		t.Fatalf("files per table %v", r.Files)
 	}
 	if r.Files[glue.BatchView.Name] != 0 || r.Files[glue.SpeedView.Name] != 0 {
@@ -245,29 +280,12 @@ var checks = map[string]struct {
 		}
 	}},
 	"users_per_day": {params: map[string]string{"since": "2026-11-22"}, check: func(t *testing.T, f *fixture, res *queries.Result) {
-		type key struct {
-			day time.Time
-			typ string
-		}
-		want, events := map[key]int64{}, map[key]int64{}
-		for k, a := range dayAggs(f) {
-			if k.day.Format("2006-01-02") < "2026-11-22" {
-				continue
-			}
-			kk := key{k.day, k.typ}
-			want[kk] += a.UsersEstimate()
-			events[kk] += a.Events
-		}
-		wantCols(t, res, "day", "event_type", "users", "events")
-		if len(res.Rows) != len(want) {
-			t.Fatalf("%d rows, want %d", len(res.Rows), len(want))
-		}
-		for _, row := range res.Rows {
-			k := key{row[0].(time.Time), row[1].(string)}
-			if row[2] != want[k] || row[3] != events[k] {
-				t.Errorf("%v: users %v events %v, want %d %d", k, row[2], row[3], want[k], events[k])
-			}
-		}
+		wantCols(t, res, "day", "event_type", "users", "layer")
+		checkUsers(t, f, res, "2026-11-22", func(e event.Event) (string, string) { return e.EventType, glue.All })
+	}},
+	"users_per_day_by_source": {check: func(t *testing.T, f *fixture, res *queries.Result) {
+		wantCols(t, res, "day", "source", "users", "layer")
+		checkUsers(t, f, res, "", func(e event.Event) (string, string) { return e.Source, glue.All })
 	}},
 	"top_event_types": {params: map[string]string{"now": "2026-11-22T10:20:00Z"}, check: func(t *testing.T, f *fixture, res *queries.Result) {
 		counts := map[string]int64{}
@@ -401,22 +419,48 @@ var checks = map[string]struct {
 	}},
 }
 
-type dayKey struct {
-	day                time.Time
-	typ, source, layer string
-}
-
-// dayAggs aggregates the distinct events per day, type, source and layer.
-func dayAggs(f *fixture) map[dayKey]*agg.Aggregate {
-	out := map[dayKey]*agg.Aggregate{}
-	for _, e := range f.distinct() {
-		k := dayKey{agg.Window(e.EventTime, agg.Day), e.EventType, e.Source, f.layer(e)}
-		if out[k] == nil {
-			out[k] = agg.New(false)
-		}
-		out[k].Add(agg.Fingerprint(e.EventID), agg.UserHash(e.UserID), e.Value)
+// checkUsers compares a users_view query's rows (day, group, users, layer)
+// with the exact distinct users of the fixture's events per day from since
+// on, per group (group of an event, then the all-groups name): within 2%,
+// and from the speed layer exactly on the days with events after the
+// watermark.
+func checkUsers(t *testing.T, f *fixture, res *queries.Result, since string, group func(event.Event) (string, string)) {
+	t.Helper()
+	type key struct {
+		day   time.Time
+		group string
 	}
-	return out
+	exact, speed := map[key]map[string]bool{}, map[time.Time]bool{}
+	for _, e := range f.distinct() {
+		if e.Dt() < since {
+			continue
+		}
+		day := agg.Window(e.EventTime, agg.Day)
+		g, all := group(e)
+		for _, k := range []key{{day, g}, {day, all}} {
+			if exact[k] == nil {
+				exact[k] = map[string]bool{}
+			}
+			exact[k][e.UserID] = true
+		}
+		if f.layer(e) == views.LayerSpeed {
+			speed[day] = true
+		}
+	}
+	if len(res.Rows) != len(exact) {
+		t.Fatalf("%d rows, want %d", len(res.Rows), len(exact))
+	}
+	for _, row := range res.Rows {
+		k := key{row[0].(time.Time), row[1].(string)}
+		want := int64(len(exact[k]))
+		got := row[2].(int64)
+		if want == 0 || math.Abs(float64(got-want)) > 0.02*float64(want) {
+			t.Errorf("%v: %d users, exact %d", k, got, want)
+		}
+		if layer := row[3].(string); (layer == views.LayerSpeed) != speed[k.day] {
+			t.Errorf("%v: layer %s", k, layer)
+		}
+	}
 }
 
 func near(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }
@@ -560,37 +604,5 @@ func TestRawEventsAsParquet(t *testing.T) {
 	}
 	if len(want.Rows) == 0 || !sameResult(got, want) {
 		t.Fatalf("Parquet raw events: %d rows, NDJSON %d rows", len(got.Rows), len(want.Rows))
-	}
-}
-
-// TestErrorsPartitionsFromPath reads the errors table's partition keys from
-// the layout the transform writes (errors/<reason>/dt=/hour=/, by received
-// time) and checks them against the fixture's records.
-func TestErrorsPartitionsFromPath(t *testing.T) {
-	ctx := context.Background()
-	dir := t.TempDir()
-	f := newFixture(5)
-	f.write(t, dir)
-	r, err := local.Open(ctx, local.DirsUnder(dir))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	res, err := r.Exec(ctx, "errors partitions", "SELECT reason_code, dt, hour, COUNT(*) AS n, COUNT(*) FILTER (WHERE reason <> reason_code) AS mismatched FROM errors GROUP BY ALL ORDER BY ALL")
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[string]int64{}
-	for _, e := range f.errs {
-		want[fmt.Sprintf("%s %s %s", e.reason, e.received.Format("2006-01-02"), e.received.Format("15"))]++
-	}
-	if len(res.Rows) != len(want) {
-		t.Fatalf("%d partitions, want %d: %v", len(res.Rows), len(want), res.Rows)
-	}
-	for _, row := range res.Rows {
-		k := fmt.Sprintf("%s %s %s", row[0], row[1], row[2])
-		if row[3] != want[k] || row[4] != int64(0) {
-			t.Errorf("partition %s: %v records (%v with another reason in the record), want %d", k, row[3], row[4], want[k])
-		}
 	}
 }

@@ -1,0 +1,29 @@
+CREATE EXTERNAL TABLE IF NOT EXISTS `lambdastack_dev`.`users_view` (
+  `window_start` timestamp COMMENT 'start of the window, UTC',
+  `event_type` string COMMENT 'event type, or ''*'' for all types',
+  `source` string COMMENT 'source, or ''*'' for all sources',
+  `users` bigint COMMENT 'distinct user_id estimate (HyperLogLog)',
+  `users_sketch` binary COMMENT 'HyperLogLog sketch of user_id, mergeable',
+  `layer` string COMMENT 'batch, or speed when any speed row went into it',
+  `watermark` timestamp COMMENT 'batch covers everything before it, speed everything from it on'
+)
+COMMENT 'Distinct users per window at every rollup level: per event type, per source and overall (''*'' = all), from the merged view''s sketches.'
+PARTITIONED BY (
+  `granularity` string COMMENT 'window size: hour or day',
+  `dt` string COMMENT 'UTC date of event_time, YYYY-MM-DD'
+)
+STORED AS PARQUET
+LOCATION 's3://raw-bucket/users/'
+TBLPROPERTIES (
+  'classification'='parquet',
+  'parquet.compression'='SNAPPY',
+  'projection.dt.format'='yyyy-MM-dd',
+  'projection.dt.interval'='1',
+  'projection.dt.interval.unit'='DAYS',
+  'projection.dt.range'='2020-01-01,NOW',
+  'projection.dt.type'='date',
+  'projection.enabled'='true',
+  'projection.granularity.type'='enum',
+  'projection.granularity.values'='hour,day',
+  'storage.location.template'='s3://raw-bucket/users/granularity=${granularity}/dt=${dt}/'
+)
