@@ -23,7 +23,7 @@ deps:
 # The whole pipeline on this machine, no AWS: generate -> stream -> transform
 # -> raw -> speed + batch -> merge -> named queries (DuckDB) -> dashboard.
 # Prints the report with the reconciliation and where the outputs are.
-demo: deps build
+demo: build
 	./bin/lambdastack demo --dir demo-out
 
 fmt-check:

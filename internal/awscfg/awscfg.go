@@ -11,7 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/athena"
-	"github.com/aws/aws-sdk-go-v2/service/glue"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
@@ -133,11 +132,6 @@ func (c Config) S3(optFns ...func(*s3.Options)) *s3.Client {
 // Kinesis returns a Kinesis Data Streams client.
 func (c Config) Kinesis(optFns ...func(*kinesis.Options)) *kinesis.Client {
 	return kinesis.NewFromConfig(c.AWS, optFns...)
-}
-
-// Glue returns a Glue client (the data catalog).
-func (c Config) Glue(optFns ...func(*glue.Options)) *glue.Client {
-	return glue.NewFromConfig(c.AWS, optFns...)
 }
 
 // Athena returns an Athena client.

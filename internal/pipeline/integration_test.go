@@ -67,7 +67,7 @@ func TestIntegrationEndToEnd(t *testing.T) {
 	streamName := testenv.Stream(t, 2)
 
 	// The catalog, from the one definition of the tables.
-	gc := cfg.Glue()
+	gc := sdkglue.NewFromConfig(cfg.AWS)
 	db := strings.ReplaceAll(testenv.Name(t, "ls"), "-", "_")
 	if _, err := gc.CreateDatabase(ctx, &sdkglue.CreateDatabaseInput{DatabaseInput: &gluetypes.DatabaseInput{Name: aws.String(db)}}); err != nil {
 		t.Fatalf("creating Glue database %s: %v", db, err)
