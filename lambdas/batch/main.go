@@ -1,6 +1,3 @@
-// Command batch is the scheduled (hourly) batch Lambda of lambdastack: it
-// brings the batch view in VIEWS_LOCATION up to date from the raw events in
-// RAW_LOCATION (ALLOWED_LATENESS, default 15m). The logic lives in package batch.
 package main
 
 import (

@@ -1,6 +1,3 @@
-// Command merge is the scheduled (every few minutes) merge Lambda of
-// lambdastack: it publishes the serving view in VIEWS_LOCATION from the
-// batch and speed views there. The logic lives in package batch.
 package main
 
 import (
