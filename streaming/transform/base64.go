@@ -29,6 +29,20 @@ func appendBase64(dst, src []byte) []byte {
 	// Advancing slices rather than indexes keeps the bounds checks out of
 	// the loop. Eight bytes are loaded to use six: stop while eight remain.
 	in, out := src, dst[start:]
+	// Four steps per iteration: 24 input bytes to 32 characters.
+	for len(in) >= 26 && len(out) >= 32 {
+		v0, v1 := binary.BigEndian.Uint64(in), binary.BigEndian.Uint64(in[6:])
+		v2, v3 := binary.BigEndian.Uint64(in[12:]), binary.BigEndian.Uint64(in[18:])
+		binary.BigEndian.PutUint64(out, uint64(b64Pairs[v0>>52])<<48|uint64(b64Pairs[v0>>40&0xfff])<<32|
+			uint64(b64Pairs[v0>>28&0xfff])<<16|uint64(b64Pairs[v0>>16&0xfff]))
+		binary.BigEndian.PutUint64(out[8:], uint64(b64Pairs[v1>>52])<<48|uint64(b64Pairs[v1>>40&0xfff])<<32|
+			uint64(b64Pairs[v1>>28&0xfff])<<16|uint64(b64Pairs[v1>>16&0xfff]))
+		binary.BigEndian.PutUint64(out[16:], uint64(b64Pairs[v2>>52])<<48|uint64(b64Pairs[v2>>40&0xfff])<<32|
+			uint64(b64Pairs[v2>>28&0xfff])<<16|uint64(b64Pairs[v2>>16&0xfff]))
+		binary.BigEndian.PutUint64(out[24:], uint64(b64Pairs[v3>>52])<<48|uint64(b64Pairs[v3>>40&0xfff])<<32|
+			uint64(b64Pairs[v3>>28&0xfff])<<16|uint64(b64Pairs[v3>>16&0xfff]))
+		in, out = in[24:], out[32:]
+	}
 	for len(in) >= 8 && len(out) >= 8 {
 		v := binary.BigEndian.Uint64(in)
 		binary.BigEndian.PutUint64(out, uint64(b64Pairs[v>>52])<<48|uint64(b64Pairs[v>>40&0xfff])<<32|
@@ -97,6 +111,23 @@ func appendBase64Decode(dst, src []byte) ([]byte, bool) {
 	// The final quantum may hold padding: it is done last. Advancing slices
 	// keep the bounds checks out of the loops.
 	in, o := src[:len(src)-4], out
+	// Four steps per iteration: 32 characters to 24 bytes.
+	for len(in) >= 32 && len(o) >= 26 {
+		v0, v1 := binary.BigEndian.Uint64(in), binary.BigEndian.Uint64(in[8:])
+		v2, v3 := binary.BigEndian.Uint64(in[16:]), binary.BigEndian.Uint64(in[24:])
+		a0, b0, c0, d0 := b64Decode2[v0>>48], b64Decode2[v0>>32&0xffff], b64Decode2[v0>>16&0xffff], b64Decode2[v0&0xffff]
+		a1, b1, c1, d1 := b64Decode2[v1>>48], b64Decode2[v1>>32&0xffff], b64Decode2[v1>>16&0xffff], b64Decode2[v1&0xffff]
+		a2, b2, c2, d2 := b64Decode2[v2>>48], b64Decode2[v2>>32&0xffff], b64Decode2[v2>>16&0xffff], b64Decode2[v2&0xffff]
+		a3, b3, c3, d3 := b64Decode2[v3>>48], b64Decode2[v3>>32&0xffff], b64Decode2[v3>>16&0xffff], b64Decode2[v3&0xffff]
+		if (a0|b0|c0|d0|a1|b1|c1|d1|a2|b2|c2|d2|a3|b3|c3|d3)&0xF000 != 0 {
+			return stdDecode(dst[:start], src)
+		}
+		binary.BigEndian.PutUint64(o, uint64(a0)<<52|uint64(b0)<<40|uint64(c0)<<28|uint64(d0)<<16)
+		binary.BigEndian.PutUint64(o[6:], uint64(a1)<<52|uint64(b1)<<40|uint64(c1)<<28|uint64(d1)<<16)
+		binary.BigEndian.PutUint64(o[12:], uint64(a2)<<52|uint64(b2)<<40|uint64(c2)<<28|uint64(d2)<<16)
+		binary.BigEndian.PutUint64(o[18:], uint64(a3)<<52|uint64(b3)<<40|uint64(c3)<<28|uint64(d3)<<16)
+		in, o = in[32:], o[24:]
+	}
 	for len(in) >= 8 && len(o) >= 8 {
 		v := binary.BigEndian.Uint64(in)
 		a, b, c, d := b64Decode2[v>>48], b64Decode2[v>>32&0xffff], b64Decode2[v>>16&0xffff], b64Decode2[v&0xffff]
