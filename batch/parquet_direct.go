@@ -134,17 +134,20 @@ func byteArrays(rgr *file.RowGroupReader, idx int, n int64, dst []parquet.ByteAr
 	return vals, nil
 }
 
-// int64s reads an INT64 column of n rows with a validity mask.
-func int64s(rgr *file.RowGroupReader, idx int, n int64) ([]int64, []bool, error) {
+// fixedColumn reads a fixed-width column of n rows with a validity mask;
+// R is the column chunk reader of T's physical type, named kind in errors.
+func fixedColumn[T int64 | float64, R interface {
+	ReadBatch(batchSize int64, values []T, defLvls, repLvls []int16) (int64, int, error)
+}](rgr *file.RowGroupReader, idx int, n int64, kind string) ([]T, []bool, error) {
 	cr, err := rgr.Column(idx)
 	if err != nil {
 		return nil, nil, err
 	}
-	r, ok := cr.(*file.Int64ColumnChunkReader)
+	r, ok := cr.(R)
 	if !ok {
-		return nil, nil, fmt.Errorf("column %d is not INT64", idx)
+		return nil, nil, fmt.Errorf("column %d is not %s", idx, kind)
 	}
-	vals := make([]int64, n)
+	vals := make([]T, n)
 	defs, err := readLevels(n, cr.Descriptor().MaxDefinitionLevel() > 0, func(dl []int16, from int64, read int) (int64, int, error) {
 		return r.ReadBatch(n-from, vals[read:], dl, nil)
 	})
@@ -154,24 +157,14 @@ func int64s(rgr *file.RowGroupReader, idx int, n int64) ([]int64, []bool, error)
 	return vals, spread(vals, defs), nil
 }
 
+// int64s reads an INT64 column of n rows with a validity mask.
+func int64s(rgr *file.RowGroupReader, idx int, n int64) ([]int64, []bool, error) {
+	return fixedColumn[int64, *file.Int64ColumnChunkReader](rgr, idx, n, "INT64")
+}
+
 // float64s reads a DOUBLE column of n rows with a validity mask.
 func float64s(rgr *file.RowGroupReader, idx int, n int64) ([]float64, []bool, error) {
-	cr, err := rgr.Column(idx)
-	if err != nil {
-		return nil, nil, err
-	}
-	r, ok := cr.(*file.Float64ColumnChunkReader)
-	if !ok {
-		return nil, nil, fmt.Errorf("column %d is not DOUBLE", idx)
-	}
-	vals := make([]float64, n)
-	defs, err := readLevels(n, cr.Descriptor().MaxDefinitionLevel() > 0, func(dl []int16, from int64, read int) (int64, int, error) {
-		return r.ReadBatch(n-from, vals[read:], dl, nil)
-	})
-	if err != nil {
-		return nil, nil, fmt.Errorf("column %d: %w", idx, err)
-	}
-	return vals, spread(vals, defs), nil
+	return fixedColumn[float64, *file.Float64ColumnChunkReader](rgr, idx, n, "DOUBLE")
 }
 
 // readLevels drives ReadBatch until n rows are read and returns the
