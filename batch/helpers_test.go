@@ -12,11 +12,6 @@ import (
 	"time"
 
 	"github.com/apache/arrow/go/v17/arrow"
-	"github.com/apache/arrow/go/v17/arrow/array"
-	"github.com/apache/arrow/go/v17/arrow/memory"
-	"github.com/apache/arrow/go/v17/parquet"
-	"github.com/apache/arrow/go/v17/parquet/compress"
-	"github.com/apache/arrow/go/v17/parquet/pqarrow"
 
 	"github.com/lambdastack/lambdastack/glue"
 	"github.com/lambdastack/lambdastack/internal/agg"
@@ -183,55 +178,20 @@ func put(t *testing.T, s storage.Store, key string, data []byte) {
 	}
 }
 
-// rawParquet writes events with the raw-events columns of DESIGN.md.
+// rawParquet writes events with the raw-events columns of DESIGN.md, in
+// row groups of 500, as a session-less client with one attribute would.
 func rawParquet(t testing.TB, evs []event.Event, unit arrow.TimeUnit) []byte {
 	t.Helper()
-	ts := &arrow.TimestampType{Unit: unit, TimeZone: "UTC"}
-	schema := arrow.NewSchema([]arrow.Field{
-		{Name: "event_id", Type: arrow.BinaryTypes.String, Nullable: true},
-		{Name: "event_type", Type: arrow.BinaryTypes.String, Nullable: true},
-		{Name: "user_id", Type: arrow.BinaryTypes.String, Nullable: true},
-		{Name: "session_id", Type: arrow.BinaryTypes.String, Nullable: true},
-		{Name: "source", Type: arrow.BinaryTypes.String, Nullable: true},
-		{Name: "event_time", Type: ts, Nullable: true},
-		{Name: "received_time", Type: ts, Nullable: true},
-		{Name: "value", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
-		{Name: "attributes", Type: arrow.MapOf(arrow.BinaryTypes.String, arrow.BinaryTypes.String), Nullable: true},
-	}, nil)
-	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
-	defer b.Release()
-	toTS := func(tm time.Time) arrow.Timestamp {
-		v, _ := arrow.TimestampFromTime(tm, unit)
-		return v
-	}
-	for _, e := range evs {
-		b.Field(0).(*array.StringBuilder).Append(e.EventID)
-		b.Field(1).(*array.StringBuilder).Append(e.EventType)
-		b.Field(2).(*array.StringBuilder).Append(e.UserID)
-		b.Field(3).(*array.StringBuilder).AppendNull()
-		b.Field(4).(*array.StringBuilder).Append(e.Source)
-		b.Field(5).(*array.TimestampBuilder).Append(toTS(e.EventTime))
-		b.Field(6).(*array.TimestampBuilder).Append(toTS(e.ReceivedTime))
-		if e.HasValue {
-			b.Field(7).(*array.Float64Builder).Append(e.Value)
-		} else {
-			b.Field(7).(*array.Float64Builder).AppendNull()
-		}
-		mb := b.Field(8).(*array.MapBuilder)
-		mb.Append(true)
-		mb.KeyBuilder().(*array.StringBuilder).Append("k")
-		mb.ItemBuilder().(*array.StringBuilder).Append("v")
-	}
-	rec := b.NewRecord()
-	defer rec.Release()
 	var buf bytes.Buffer
-	props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Snappy), parquet.WithMaxRowGroupLength(500))
-	w, err := pqarrow.NewFileWriter(schema, &buf, props, pqarrow.DefaultWriterProps())
+	w, err := views.NewRawWriter(&buf, unit, 500)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := w.Write(rec); err != nil {
-		t.Fatal(err)
+	for _, e := range evs {
+		e.SessionID, e.Attributes = "", map[string]string{"k": "v"}
+		if err := w.Append(&e); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)

@@ -11,14 +11,10 @@ import (
 	"time"
 
 	"github.com/apache/arrow/go/v17/arrow"
-	"github.com/apache/arrow/go/v17/arrow/array"
-	"github.com/apache/arrow/go/v17/arrow/memory"
-	"github.com/apache/arrow/go/v17/parquet"
-	"github.com/apache/arrow/go/v17/parquet/compress"
-	"github.com/apache/arrow/go/v17/parquet/pqarrow"
 
 	"github.com/lambdastack/lambdastack/internal/event"
 	"github.com/lambdastack/lambdastack/internal/gen"
+	"github.com/lambdastack/lambdastack/internal/views"
 )
 
 // RowGroupRows is the row group size of the benchmark file: DuckDB's
@@ -54,31 +50,11 @@ func Files(dir string, n int) (parquetPath, ndjsonPath string, err error) {
 	if err != nil {
 		return "", "", err
 	}
-	ts := &arrow.TimestampType{Unit: arrow.Millisecond, TimeZone: "UTC"}
-	schema := arrow.NewSchema([]arrow.Field{
-		{Name: "event_id", Type: arrow.BinaryTypes.String, Nullable: true},
-		{Name: "event_type", Type: arrow.BinaryTypes.String, Nullable: true},
-		{Name: "user_id", Type: arrow.BinaryTypes.String, Nullable: true},
-		{Name: "session_id", Type: arrow.BinaryTypes.String, Nullable: true},
-		{Name: "source", Type: arrow.BinaryTypes.String, Nullable: true},
-		{Name: "event_time", Type: ts, Nullable: true},
-		{Name: "received_time", Type: ts, Nullable: true},
-		{Name: "value", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
-		{Name: "attributes", Type: arrow.MapOf(arrow.BinaryTypes.String, arrow.BinaryTypes.String), Nullable: true},
-	}, nil)
-	props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Snappy), parquet.WithMaxRowGroupLength(RowGroupRows))
-	pw, err := pqarrow.NewFileWriter(schema, pf, props, pqarrow.DefaultWriterProps())
+	pw, err := views.NewRawWriter(pf, arrow.Millisecond, RowGroupRows)
 	if err != nil {
 		return "", "", err
 	}
-	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
-	flush := func() error {
-		rec := b.NewRecord()
-		defer rec.Release()
-		return pw.Write(rec)
-	}
 	var line []byte
-	rows := 0
 	for !g.Done() {
 		r := g.Next()
 		if r.Kind == gen.Bad {
@@ -92,44 +68,10 @@ func Files(dir string, n int) (parquetPath, ndjsonPath string, err error) {
 		if _, err := jw.Write(line); err != nil {
 			return "", "", err
 		}
-		b.Field(0).(*array.StringBuilder).Append(e.EventID)
-		b.Field(1).(*array.StringBuilder).Append(e.EventType)
-		b.Field(2).(*array.StringBuilder).Append(e.UserID)
-		if e.SessionID == "" {
-			b.Field(3).(*array.StringBuilder).AppendNull()
-		} else {
-			b.Field(3).(*array.StringBuilder).Append(e.SessionID)
-		}
-		b.Field(4).(*array.StringBuilder).Append(e.Source)
-		b.Field(5).(*array.TimestampBuilder).Append(arrow.Timestamp(e.EventTime.UnixMilli()))
-		b.Field(6).(*array.TimestampBuilder).Append(arrow.Timestamp(e.ReceivedTime.UnixMilli()))
-		if e.HasValue {
-			b.Field(7).(*array.Float64Builder).Append(e.Value)
-		} else {
-			b.Field(7).(*array.Float64Builder).AppendNull()
-		}
-		mb := b.Field(8).(*array.MapBuilder)
-		if e.Attributes == nil {
-			mb.AppendNull()
-		} else {
-			mb.Append(true)
-			for k, v := range e.Attributes {
-				mb.KeyBuilder().(*array.StringBuilder).Append(k)
-				mb.ItemBuilder().(*array.StringBuilder).Append(v)
-			}
-		}
-		if rows++; rows%RowGroupRows == 0 {
-			if err := flush(); err != nil {
-				return "", "", err
-			}
-		}
-	}
-	if rows%RowGroupRows != 0 {
-		if err := flush(); err != nil {
+		if err := pw.Append(&e); err != nil {
 			return "", "", err
 		}
 	}
-	b.Release()
 	if err := pw.Close(); err != nil {
 		return "", "", fmt.Errorf("closing %s: %w", parquetPath, err)
 	}

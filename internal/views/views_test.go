@@ -7,11 +7,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/parquet/file"
 	"github.com/apache/arrow/go/v17/parquet/schema"
 
 	"github.com/lambdastack/lambdastack/glue"
 	"github.com/lambdastack/lambdastack/internal/agg"
+	"github.com/lambdastack/lambdastack/internal/event"
 	"github.com/lambdastack/lambdastack/internal/views"
 )
 
@@ -132,5 +134,43 @@ func TestParquetSchemaMatchesGlue(t *testing.T) {
 			}
 		}
 		pf.Close()
+	}
+}
+
+// TestRawWriterFollowsGlue checks the raw-events Parquet columns against
+// glue.RawEvents, in order, and that the rows and row groups are written.
+func TestRawWriterFollowsGlue(t *testing.T) {
+	var buf bytes.Buffer
+	w, err := views.NewRawWriter(&buf, arrow.Microsecond, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := event.Event{EventID: "e", EventType: "click", UserID: "u", Source: "web",
+		EventTime: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC), ReceivedTime: time.Date(2026, 11, 22, 10, 0, 1, 0, time.UTC),
+		Attributes: map[string]string{"b": "2", "a": "1"}}
+	for range 3 {
+		if err := w.Append(&e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	pf, err := file.NewParquetReader(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pf.Close()
+	if pf.NumRows() != 3 || pf.NumRowGroups() != 2 {
+		t.Fatalf("%d rows in %d row groups, want 3 in 2", pf.NumRows(), pf.NumRowGroups())
+	}
+	root := pf.MetaData().Schema.Root()
+	if root.NumFields() != len(glue.RawEvents.Columns) {
+		t.Fatalf("%d columns, glue has %d", root.NumFields(), len(glue.RawEvents.Columns))
+	}
+	for i, c := range glue.RawEvents.Columns {
+		if root.Field(i).Name() != c.Name {
+			t.Errorf("column %d is %s, glue says %s", i, root.Field(i).Name(), c.Name)
+		}
 	}
 }
