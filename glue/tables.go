@@ -153,16 +153,8 @@ var (
 		Prefix:       "errors/",
 		PathTemplate: "${reason_code}/dt=${dt}/hour=${hour}/",
 	}
-	BatchView = Table{
-		Name:          "batch_view",
-		Description:   "Batch layer: exact aggregates from raw events, published up to the watermark.",
-		Columns:       viewColumns,
-		PartitionKeys: []Column{granularityKey, dtKey},
-		Projection:    map[string]Projection{"granularity": granularityProjection(), "dt": dtProjection()},
-		Format:        FormatParquet,
-		Prefix:        "batch/",
-		PathTemplate:  "granularity=${granularity}/dt=${dt}/",
-	}
+	BatchView = granularityView("batch_view", "Batch layer: exact aggregates from raw events, published up to the watermark.", "batch/",
+		viewColumns)
 	SpeedView = Table{
 		Name:        "speed_view",
 		Description: "Speed layer: per-batch aggregates from the stream, with the fingerprints of the events counted.",
@@ -176,28 +168,18 @@ var (
 		Prefix:        "speed/",
 		PathTemplate:  "dt=${dt}/hour=${hour}/",
 	}
-	MergedView = Table{
-		Name:        "merged_view",
-		Description: "Serving view: batch rows before the watermark and speed rows from it on.",
-		Columns: with(viewColumns,
+	MergedView = granularityView("merged_view", "Serving view: batch rows before the watermark and speed rows from it on.", "merged/",
+		with(viewColumns,
 			Column{Name: "layer", Type: TString, Comment: "batch or speed"},
 			Column{Name: "watermark", Type: TTimestamp, Comment: "batch covers everything before it, speed everything from it on"},
-		),
-		PartitionKeys: []Column{granularityKey, dtKey},
-		Projection:    map[string]Projection{"granularity": granularityProjection(), "dt": dtProjection()},
-		Format:        FormatParquet,
-		Prefix:        "merged/",
-		PathTemplate:  "granularity=${granularity}/dt=${dt}/",
-	}
+		))
 	// UsersView holds distinct users at the rollup levels the merged view
 	// cannot give (HyperLogLog estimates do not add up across keys): per
 	// window, one row per event type over all sources (source = All), one
 	// per source over all types (event_type = All) and one over everything
 	// (both All). The (event_type, source) level is the merged view itself.
-	UsersView = Table{
-		Name:        "users_view",
-		Description: "Distinct users per window at every rollup level: per event type, per source and overall ('*' = all), from the merged view's sketches.",
-		Columns: []Column{
+	UsersView = granularityView("users_view", "Distinct users per window at every rollup level: per event type, per source and overall ('*' = all), from the merged view's sketches.", "users/",
+		[]Column{
 			{Name: "window_start", Type: TTimestamp, Comment: "start of the window, UTC"},
 			{Name: "event_type", Type: TString, Comment: "event type, or '*' for all types"},
 			{Name: "source", Type: TString, Comment: "source, or '*' for all sources"},
@@ -205,18 +187,27 @@ var (
 			{Name: "users_sketch", Type: TBinary, Comment: "HyperLogLog sketch of user_id, mergeable"},
 			{Name: "layer", Type: TString, Comment: "batch, or speed when any speed row went into it"},
 			{Name: "watermark", Type: TTimestamp, Comment: "batch covers everything before it, speed everything from it on"},
-		},
-		PartitionKeys: []Column{granularityKey, dtKey},
-		Projection:    map[string]Projection{"granularity": granularityProjection(), "dt": dtProjection()},
-		Format:        FormatParquet,
-		Prefix:        "users/",
-		PathTemplate:  "granularity=${granularity}/dt=${dt}/",
-	}
+		})
 )
 
 // All is the event_type or source of a users_view row that counts every
 // event type or every source.
 const All = "*"
+
+// granularityView is a Parquet view partitioned by granularity (hour, day)
+// and dt, under prefix in the views bucket.
+func granularityView(name, description, prefix string, columns []Column) Table {
+	return Table{
+		Name:          name,
+		Description:   description,
+		Columns:       columns,
+		PartitionKeys: []Column{granularityKey, dtKey},
+		Projection:    map[string]Projection{"granularity": granularityProjection(), "dt": dtProjection()},
+		Format:        FormatParquet,
+		Prefix:        prefix,
+		PathTemplate:  "granularity=${granularity}/dt=${dt}/",
+	}
+}
 
 // Tables lists every table.
 func Tables() []Table { return []Table{RawEvents, Errors, BatchView, SpeedView, MergedView, UsersView} }
