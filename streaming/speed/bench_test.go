@@ -2,6 +2,7 @@ package speed_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
@@ -144,4 +145,77 @@ func BenchmarkInvoke(b *testing.B) {
 		}
 	}
 	reportRate(b, len(ev.Records), cpu)
+}
+
+// benchKafka is benchBatch as a Kafka event of one partition: the same
+// records, offsets from 0, timestamps the Kinesis arrival times.
+func benchKafka(b *testing.B) ([]byte, int) {
+	ev, _ := benchBatch(10_000)
+	kev := speed.KafkaEvent{EventSource: speed.SourceMSK, Records: map[string][]speed.KafkaRecord{}}
+	for i, r := range ev.Records {
+		kev.Records["events-0"] = append(kev.Records["events-0"], speed.KafkaRecord{Topic: "events", Offset: int64(i),
+			Timestamp: r.Kinesis.ApproximateArrivalTimestamp.UnixMilli(), TimestampType: "CREATE_TIME",
+			Key: []byte(r.Kinesis.PartitionKey), Value: r.Kinesis.Data})
+	}
+	payload, err := json.Marshal(kev)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return payload, len(ev.Records)
+}
+
+// BenchmarkInvokeKafka is BenchmarkInvoke on the same records as a Kafka
+// event.
+func BenchmarkInvokeKafka(b *testing.B) {
+	payload, n := benchKafka(b)
+	st, err := storage.NewLocal(filepath.Join(b.TempDir(), "views"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := &speed.Handler{Store: st}
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.SetBytes(int64(len(payload)))
+	cpu := cpuTime()
+	for b.Loop() {
+		out, err := h.Invoke(ctx, payload)
+		if err != nil || string(out) != `{"batchItemFailures":[]}` {
+			b.Fatalf("%s %v", out, err)
+		}
+	}
+	reportRate(b, n, cpu)
+}
+
+// BenchmarkParseKafkaEvent is the handler's scanner on the Kafka event of
+// BenchmarkInvokeKafka; BenchmarkDecodeKafkaEvent is the alternative,
+// encoding/json into events.KafkaEvent and the values base64-decoded.
+func BenchmarkParseKafkaEvent(b *testing.B) {
+	payload, n := benchKafka(b)
+	b.SetBytes(int64(len(payload)))
+	cpu := cpuTime()
+	for b.Loop() {
+		ev, err := speed.ParseKafkaEvent(payload)
+		if err != nil || len(ev.Records["events-0"]) != n {
+			b.Fatal(err)
+		}
+	}
+	reportRate(b, n, cpu)
+}
+
+func BenchmarkDecodeKafkaEvent(b *testing.B) {
+	payload, n := benchKafka(b)
+	b.SetBytes(int64(len(payload)))
+	cpu := cpuTime()
+	for b.Loop() {
+		var ev events.KafkaEvent
+		if err := json.Unmarshal(payload, &ev); err != nil || len(ev.Records["events-0"]) != n {
+			b.Fatal(err)
+		}
+		for _, r := range ev.Records["events-0"] {
+			if _, err := base64.StdEncoding.DecodeString(r.Value); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	reportRate(b, n, cpu)
 }

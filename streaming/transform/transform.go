@@ -158,7 +158,7 @@ func one(en *event.Enricher, dst, data []byte, received time.Time) ([]byte, keys
 // errorRoutes holds "errors/<reason>" per reason, built once.
 var errorRoutes = func() map[event.Reason]string {
 	m := map[event.Reason]string{}
-	for _, r := range event.Reasons() {
+	for _, r := range event.StreamReasons() {
 		m[r] = RouteErrorsPrefix + string(r)
 	}
 	return m
