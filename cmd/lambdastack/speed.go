@@ -22,14 +22,17 @@ import (
 func init() {
 	register(&command{
 		name:    "speed",
-		summary: "run the speed-layer handler on Kinesis event JSON or a Kinesis stream and write the speed view",
+		summary: "run the speed-layer handler on Kinesis or Kafka event JSON, or a Kinesis stream, and write the speed view",
 		usage: `Runs the speed Lambda's handler and writes one Parquet object per hour and shard
 batch under speed/dt=YYYY-MM-DD/hour=HH/ in --out.
 
-Without --stream it reads Kinesis events (the JSON an event source mapping sends the
-function; "lambdastack generate --format kinesis" writes one per line) from --event
-or stdin, one invocation per event. The object keys and bytes depend only on the
-batch: running the same events again overwrites the same objects.
+Without --stream it reads events (the JSON an event source mapping sends the function)
+from --event or stdin, one invocation per event: Kinesis events ("Records" from
+aws:kinesis; "lambdastack generate --format kinesis" writes one per line) and Kafka
+events (eventSource aws:kafka for MSK or aws:SelfManagedKafka, records by
+topic-partition), told apart by eventSource; anything else is an error. The object
+keys and bytes depend only on the batch: running the same events again overwrites
+the same objects.
 
 With --stream it plays the event source mapping: it reads every shard of that
 Kinesis stream (AWS, or an emulator through AWS_ENDPOINT_URL) in batches of
@@ -41,7 +44,7 @@ Prints what each invocation did and the totals; invalid records are counted by
 reason and skipped. Needs --out: a directory or s3://bucket/prefix (AWS access from
 the standard AWS configuration).`,
 		setup: func(fs *flag.FlagSet) func(context.Context, *cliEnv, []string) error {
-			eventFile := fs.String("event", "", "file of Kinesis event JSON, one or more events (default: stdin)")
+			eventFile := fs.String("event", "", "file of Kinesis or Kafka event JSON, one or more events (default: stdin)")
 			out := fs.String("out", "", "views location: a directory or s3://bucket/prefix (required)")
 			stream := fs.String("stream", "", "read this Kinesis stream instead of event JSON")
 			batchSize := fs.Int("batch-size", 100, "with --stream: most records per invocation")
@@ -118,9 +121,18 @@ type speedPrinter struct {
 
 func (p *speedPrinter) Handle(ctx context.Context, ev events.KinesisEvent) (events.KinesisEventResponse, error) {
 	res := p.h.Process(ctx, ev)
+	p.add(&res)
+	for _, f := range res.Failures {
+		p.totals.failed = append(p.totals.failed, fmt.Sprintf("invocation %d: retry from sequence number %s", p.totals.invocations, f.ItemIdentifier))
+	}
+	return events.KinesisEventResponse{BatchItemFailures: res.Failures}, nil
+}
+
+// add prints one invocation and adds it to the totals.
+func (p *speedPrinter) add(res *speed.Result) {
 	t := &p.totals
 	t.invocations++
-	printSpeedInvocation(p.w, t.invocations, &res)
+	printSpeedInvocation(p.w, t.invocations, res)
 	t.records += res.Records
 	t.userRecords += res.UserRecords
 	t.events += res.Events
@@ -132,26 +144,43 @@ func (p *speedPrinter) Handle(ctx context.Context, ev events.KinesisEvent) (even
 	for _, o := range res.Objects {
 		t.rows += o.Rows
 	}
-	for _, f := range res.Failures {
-		t.failed = append(t.failed, fmt.Sprintf("invocation %d: retry from sequence number %s", t.invocations, f.ItemIdentifier))
-	}
-	return events.KinesisEventResponse{BatchItemFailures: res.Failures}, nil
 }
 
-// readEvents invokes the handler once per Kinesis event JSON value in in.
+// readEvents invokes the handler once per event JSON value in in.
 func (p *speedPrinter) readEvents(ctx context.Context, in io.Reader) error {
 	dec := json.NewDecoder(in)
-	for {
-		var ev events.KinesisEvent
-		if err := dec.Decode(&ev); err != nil {
+	for n := 1; ; n++ {
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
 			if errors.Is(err, io.EOF) {
+				if n == 1 {
+					return errors.New("no event in the input (want Kinesis or Kafka event JSON)")
+				}
 				return nil
 			}
-			return fmt.Errorf("reading Kinesis event %d: %w", p.totals.invocations+1, err)
+			return fmt.Errorf("reading event %d: %w", n, err)
 		}
-		if _, err := p.Handle(ctx, ev); err != nil {
+		kin, kaf, err := speed.ParseEvent(raw)
+		if err != nil {
+			return fmt.Errorf("event %d: %w", n, err)
+		}
+		if kaf != nil {
+			p.handleKafka(ctx, *kaf)
+			continue
+		}
+		if _, err := p.Handle(ctx, *kin); err != nil {
 			return err
 		}
+	}
+}
+
+// handleKafka is Handle for a Kafka event.
+func (p *speedPrinter) handleKafka(ctx context.Context, ev speed.KafkaEvent) {
+	res := p.h.ProcessKafka(ctx, ev)
+	p.add(&res)
+	for _, f := range res.KafkaFailures {
+		p.totals.failed = append(p.totals.failed, fmt.Sprintf("invocation %d: retry partition %s from offset %d",
+			p.totals.invocations, f.ItemIdentifier.Partition, f.ItemIdentifier.Offset))
 	}
 }
 

@@ -152,9 +152,15 @@ func ParseKafkaEvent(payload []byte) (KafkaEvent, error) {
 const errNotAnEvent = `want a Kinesis event ("Records": [...] from eventSource aws:kinesis) or a Kafka event ` +
 	`("eventSource": "aws:kafka" or "aws:SelfManagedKafka", "records" by topic-partition)`
 
-// parseEvent reads either kind of event, deciding by eventSource and the
+// ParseEvent reads either kind of event, deciding by eventSource and the
 // shape of the records: an array of Kinesis records, or an object of Kafka
-// records by topic-partition.
+// records by topic-partition. Exactly one of the results is non-nil
+// without an error; a payload that is neither kind is an error saying
+// what is expected.
+func ParseEvent(payload []byte) (*events.KinesisEvent, *KafkaEvent, error) {
+	return parseEvent(payload)
+}
+
 func parseEvent(payload []byte) (*events.KinesisEvent, *KafkaEvent, error) {
 	p := &evParser{s: payload, what: "event"}
 	var (
