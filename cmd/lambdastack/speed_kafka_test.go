@@ -46,3 +46,18 @@ func TestSpeedCommandTakesKafkaEvents(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 }
+
+func TestTransformCommandTakesMSKEvents(t *testing.T) {
+	value := base64.StdEncoding.EncodeToString([]byte(`{"event_id":"e","event_type":"a","event_time":"2026-01-01T00:00:00Z","user_id":"u"}`))
+	ev := `{"invocationId":"i","sourceMSKArn":"arn:aws:kafka:us-east-1:000000000000:cluster/c/x","records":[` +
+		`{"recordId":"a","approximateArrivalTimestamp":1767225600000,"kafkaRecordValue":"` + value + `","mskRecordMetadata":{"offset":"0","partitionId":"0"}},` +
+		`{"recordId":"b","approximateArrivalTimestamp":1767225600000,"kafkaRecordValue":null,"mskRecordMetadata":{"offset":"1","partitionId":"0"}}]}`
+	code, out, errOut := runCLI(t, ev, "transform")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, `"recordId":"a","result":"Ok","kafkaRecordValue":`) || !strings.Contains(out, `"route":"events"`) ||
+		!strings.Contains(out, `"route":"errors/tombstone"`) || strings.Contains(out, `"data"`) {
+		t.Fatalf("response %s", out)
+	}
+}
