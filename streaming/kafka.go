@@ -120,6 +120,10 @@ const kafkaPutTimeout = 30 * time.Second
 // retries of retriable errors. Key = PartitionKey, so one key keeps one
 // partition and its order. Close it when done.
 type KafkaSink struct {
+	// Now, when set, stamps every record's timestamp (the demo puts all
+	// records at its run's now); nil leaves it to the client's clock.
+	Now func() time.Time
+
 	client *kgo.Client
 	topic  string
 
@@ -139,10 +143,11 @@ func NewKafkaSink(ctx context.Context, cfg KafkaConfig, extra ...kgo.Opt) (*Kafk
 		kgo.RequiredAcks(kgo.AllISRAcks()),
 		kgo.ProducerBatchCompression(kgo.Lz4Compression(), kgo.SnappyCompression(), kgo.NoCompression()),
 		kgo.ProducerLinger(5*time.Millisecond),
-		// A retriable error surfaces after this long, so the Producer
-		// above counts it and backs off; the topic is never created by
-		// producing to it.
-		kgo.RecordDeliveryTimeout(30*time.Second),
+		// The topic is never created by producing to it; an unknown one
+		// fails the records after two metadata loads. (No
+		// RecordDeliveryTimeout: franz-go measures it from the record's
+		// timestamp, which Now may set in the past; PutRecords bounds each
+		// call with its context instead.)
 		kgo.UnknownTopicRetries(2),
 	)
 	opts = append(opts, extra...)
@@ -187,8 +192,9 @@ func (k *KafkaSink) PutRecords(ctx context.Context, records []Record) ([]PutResu
 	if perm != nil {
 		return nil, perm
 	}
-	// Records not acknowledged in time fail (and are retried by the
-	// Producer) instead of waiting on a broker that never answers.
+	// Records not acknowledged in time fail (franz-go fails a record
+	// whose context ends before it is sent) and the Producer retries them,
+	// instead of waiting on a broker that never answers.
 	ctx, cancel := context.WithTimeout(ctx, kafkaPutTimeout)
 	defer cancel()
 	res := make([]PutResult, len(records))
@@ -197,6 +203,9 @@ func (k *KafkaSink) PutRecords(ctx context.Context, records []Record) ([]PutResu
 	wg.Add(len(records))
 	for i, r := range records {
 		rec := &kgo.Record{Topic: k.topic, Key: []byte(r.PartitionKey), Value: r.Data}
+		if k.Now != nil {
+			rec.Timestamp = k.Now()
+		}
 		k.client.Produce(ctx, rec, func(rec *kgo.Record, err error) {
 			defer wg.Done()
 			if err != nil {
