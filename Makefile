@@ -11,7 +11,7 @@ MOTO_VENV         := $(BIN)/moto-venv
 # A moto installed by `make moto` is found by the tests through PATH.
 export PATH := $(MOTO_VENV)/bin:$(BIN):$(PATH)
 
-.PHONY: demo chromium test deps fmt-check vet staticcheck moto unit test-integration build bench cdk-deps cdk-check test-infra
+.PHONY: demo chromium kcat test deps fmt-check vet staticcheck moto unit test-integration build bench cdk-deps cdk-check test-infra
 
 build:
 	$(GO) build -o bin/lambdastack ./cmd/lambdastack
@@ -58,7 +58,7 @@ moto:
 
 # Unit and integration tests. Integration tests start moto_server themselves
 # (or use AWS_ENDPOINT_URL when it is set) and must run, not skip, in CI.
-test: deps moto chromium cdk-deps fmt-check vet staticcheck cdk-check
+test: deps moto chromium kcat cdk-deps fmt-check vet staticcheck cdk-check
 	./scripts/gotest.sh ./...
 
 unit: deps
@@ -97,6 +97,20 @@ cdk-check: cdk-deps
 # cdk-nag tests and the deploy smoke test against moto on localhost:4566.
 test-infra: deps moto cdk-check
 	./scripts/gotest.sh ./infra
+
+# kcat (Debian's kcat package, on librdkafka): the independent Kafka client
+# the Kafka wire tests check produce and the speed consumer against. Installed
+# with apt-get when we are root, its output in bin/kcat-apt.log. Without it
+# those tests skip locally and fail under CI=true.
+kcat:
+	@if bin=$$(command -v kcat); then echo "kcat: $$bin"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "kcat: installing Debian's kcat package with apt-get (log: bin/kcat-apt.log)"; mkdir -p $(BIN); \
+		if (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y kcat) >$(BIN)/kcat-apt.log 2>&1; then \
+			echo "kcat: installed $$(command -v kcat)"; \
+		else echo "kcat: apt-get failed, see bin/kcat-apt.log"; exit 1; fi; \
+	else echo "No kcat (and it could not be installed with apt-get): the Kafka wire tests will skip, or fail under CI=true."; \
+		echo "Install it:   apt-get install kcat"; fi
 
 # Headless Chromium for the dashboard screenshot checks: Debian's chromium
 # package, installed with apt-get when we are root. Without it only the

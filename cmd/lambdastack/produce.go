@@ -11,7 +11,6 @@ import (
 	"io"
 	"os"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -51,11 +50,7 @@ they expire. --tls turns TLS on (MSK: port 9098 for IAM, 9096 for SCRAM).
 		setup: func(fs *flag.FlagSet) func(context.Context, *cliEnv, []string) error {
 			o := produceOptions{}
 			fs.StringVar(&o.stream, "stream", "", "Kinesis stream name (or use --brokers and --topic)")
-			fs.StringVar(&o.brokers, "brokers", "", "Kafka bootstrap brokers HOST:PORT[,HOST:PORT…]")
-			fs.StringVar(&o.topic, "topic", "", "Kafka topic (with --brokers)")
-			fs.StringVar(&o.sasl, "sasl", streaming.SASLNone, "Kafka SASL mechanism: "+strings.Join(streaming.SASLMechanisms, "|"))
-			fs.StringVar(&o.saslUser, "sasl-user", "", "Kafka SASL user for plain and scram-sha-512 (default $KAFKA_SASL_USER; the password is $KAFKA_SASL_PASSWORD)")
-			fs.BoolVar(&o.tls, "tls", false, "connect to Kafka over TLS")
+			o.kafka.register(fs)
 			fs.StringVar(&o.file, "file", "-", "NDJSON file to send (- for stdin)")
 			fs.Float64Var(&o.rate, "rate", 0, "events per second at most (0 = as fast as the stream takes them)")
 			fs.BoolVar(&o.aggregate, "aggregate", false, "pack events into KPL aggregated records (Kinesis only)")
@@ -65,14 +60,11 @@ they expire. --tls turns TLS on (MSK: port 9098 for IAM, 9096 for SCRAM).
 				if len(args) > 0 {
 					return usagef("unexpected arguments %q", args)
 				}
-				kafka := o.brokers != "" || o.topic != ""
+				kafka, err := o.kafka.chosen(o.stream)
+				if err != nil {
+					return err
+				}
 				switch {
-				case o.stream == "" && !kafka:
-					return usagef("--stream (Kinesis) or --brokers and --topic (Kafka) is required")
-				case o.stream != "" && kafka:
-					return usagef("--stream is for Kinesis, --brokers and --topic for Kafka: give one of them")
-				case kafka && (o.brokers == "" || o.topic == ""):
-					return usagef("Kafka needs both --brokers and --topic")
 				case kafka && o.aggregate:
 					return usagef("--aggregate packs KPL records for Kinesis; Kafka batches and compresses by itself")
 				}
@@ -83,12 +75,16 @@ they expire. --tls turns TLS on (MSK: port 9098 for IAM, 9096 for SCRAM).
 				defer closeIn()
 				var sink streaming.Sink
 				if kafka {
-					ks, err := kafkaSink(ctx, o)
+					kc, err := o.kafka.config(ctx)
+					if err != nil {
+						return err
+					}
+					ks, err := streaming.NewKafkaSink(ctx, kc)
 					if err != nil {
 						return err
 					}
 					defer ks.Close()
-					sink, o.unit, o.stream = ks, "Kafka records", "Kafka topic "+o.topic
+					sink, o.unit, o.stream = ks, "Kafka records", "Kafka topic "+kc.Topic
 				} else {
 					cfg, err := awscfg.Load(ctx, awscfg.Options{})
 					if err != nil {
@@ -110,36 +106,9 @@ they expire. --tls turns TLS on (MSK: port 9098 for IAM, 9096 for SCRAM).
 	})
 }
 
-// kafkaSink connects the producer to --brokers and --topic.
-func kafkaSink(ctx context.Context, o produceOptions) (*streaming.KafkaSink, error) {
-	cfg := streaming.KafkaConfig{Brokers: strings.Split(o.brokers, ","), Topic: o.topic, SASL: strings.ToLower(o.sasl), TLS: o.tls}
-	switch cfg.SASL {
-	case streaming.SASLNone, "":
-	case streaming.SASLPlain, streaming.SASLScramSHA512:
-		cfg.User = cmp.Or(o.saslUser, os.Getenv("KAFKA_SASL_USER"))
-		cfg.Password = os.Getenv("KAFKA_SASL_PASSWORD")
-		if cfg.User == "" {
-			return nil, usagef("--sasl %s needs --sasl-user or KAFKA_SASL_USER", cfg.SASL)
-		}
-	case streaming.SASLAWSMSKIAM:
-		aws, err := awscfg.Load(ctx, awscfg.Options{})
-		if err != nil {
-			return nil, err
-		}
-		cfg.Credentials = aws.AWS.Credentials
-	default:
-		return nil, usagef("--sasl %q: want one of %s", o.sasl, strings.Join(streaming.SASLMechanisms, ", "))
-	}
-	return streaming.NewKafkaSink(ctx, cfg)
-}
-
 type produceOptions struct {
 	stream    string // Kinesis stream, or what the summary calls the topic
-	brokers   string
-	topic     string
-	sasl      string
-	saslUser  string
-	tls       bool
+	kafka     kafkaFlags
 	unit      string // what the sink's records are called in the summary ("" = Kinesis records)
 	file      string
 	rate      float64

@@ -22,7 +22,7 @@ import (
 func init() {
 	register(&command{
 		name:    "speed",
-		summary: "run the speed-layer handler on Kinesis or Kafka event JSON, or a Kinesis stream, and write the speed view",
+		summary: "run the speed-layer handler on Kinesis or Kafka event JSON, a Kinesis stream or a Kafka topic, and write the speed view",
 		usage: `Runs the speed Lambda's handler and writes one Parquet object per hour and shard
 batch under speed/dt=YYYY-MM-DD/hour=HH/ in --out.
 
@@ -40,6 +40,13 @@ Kinesis stream (AWS, or an emulator through AWS_ENDPOINT_URL) in batches of
 its shard positions in --out under _checkpoints/speed/. It stops when the stream
 has nothing new, or runs until interrupted with --follow.
 
+With --brokers and --topic it plays the Kafka (MSK) event source mapping: it reads the
+topic in consumer group --group (from the oldest record where the group has no offset),
+sends the handler each partition's batch of up to --batch-size records as a Kafka event,
+retries a batch from the offset the handler names, and commits the group's offset past a
+batch taken whole. It stops once it has read what the topic held when it started. The
+Kafka flags are produce's (--sasl, --sasl-user, --tls; see lambdastack produce --help).
+
 Prints what each invocation did and the totals; invalid records are counted by
 reason and skipped. Needs --out: a directory or s3://bucket/prefix (AWS access from
 the standard AWS configuration).`,
@@ -47,7 +54,10 @@ the standard AWS configuration).`,
 			eventFile := fs.String("event", "", "file of Kinesis or Kafka event JSON, one or more events (default: stdin)")
 			out := fs.String("out", "", "views location: a directory or s3://bucket/prefix (required)")
 			stream := fs.String("stream", "", "read this Kinesis stream instead of event JSON")
-			batchSize := fs.Int("batch-size", 100, "with --stream: most records per invocation")
+			batchSize := fs.Int("batch-size", 100, "with --stream or --topic: most records per invocation")
+			var kf kafkaFlags
+			kf.register(fs)
+			group := fs.String("group", "lambdastack-speed", "with --topic: the Kafka consumer group")
 			follow := fs.Bool("follow", false, "with --stream: keep reading until interrupted")
 			metrics := fs.Bool("metrics", false, "also print the CloudWatch Embedded Metric Format lines the Lambda would log, to stderr")
 			return func(ctx context.Context, env *cliEnv, args []string) error {
@@ -57,8 +67,15 @@ the standard AWS configuration).`,
 				if *out == "" {
 					return usagef("--out is required")
 				}
-				if *stream != "" && *eventFile != "" {
-					return usagef("--event and --stream exclude each other")
+				if (*stream != "" || kf.brokers != "" || kf.topic != "") && *eventFile != "" {
+					return usagef("--event excludes --stream and --brokers/--topic")
+				}
+				kafka := false
+				if *stream != "" || kf.brokers != "" || kf.topic != "" {
+					var err error
+					if kafka, err = kf.chosen(*stream); err != nil {
+						return err
+					}
 				}
 				st, err := storage.Open(ctx, *out)
 				if err != nil {
@@ -69,6 +86,23 @@ the standard AWS configuration).`,
 					h.Metrics = env.stderr
 				}
 				p := &speedPrinter{w: env.stdout, h: h, totals: speedTotals{invalid: map[string]int{}}}
+				if kafka {
+					kc, err := kf.config(ctx)
+					if err != nil {
+						return err
+					}
+					g, err := streaming.NewKafkaGroupReader(kc, *group)
+					if err != nil {
+						return err
+					}
+					defer g.Close()
+					g.MaxRecords = *batchSize
+					r := &speed.KafkaRunner{Group: g, Handler: h, OnResult: p.addKafka}
+					err = r.CatchUp(ctx)
+					s := r.Stats()
+					fmt.Fprintf(env.stdout, "Kafka topic %s, group %s: %d batches, %d invocations (%d retries)\n", kc.Topic, *group, s.Batches, s.Invocations, s.Retries)
+					return p.finish(err)
+				}
 				if *stream != "" {
 					cfg, err := awscfg.Load(ctx, awscfg.Options{})
 					if err != nil {
@@ -177,7 +211,12 @@ func (p *speedPrinter) readEvents(ctx context.Context, in io.Reader) error {
 // handleKafka is Handle for a Kafka event.
 func (p *speedPrinter) handleKafka(ctx context.Context, ev speed.KafkaEvent) {
 	res := p.h.ProcessKafka(ctx, ev)
-	p.add(&res)
+	p.addKafka(&res)
+}
+
+// addKafka prints one Kafka invocation and adds it to the totals.
+func (p *speedPrinter) addKafka(res *speed.Result) {
+	p.add(res)
 	for _, f := range res.KafkaFailures {
 		p.totals.failed = append(p.totals.failed, fmt.Sprintf("invocation %d: retry partition %s from offset %d",
 			p.totals.invocations, f.ItemIdentifier.Partition, f.ItemIdentifier.Offset))
