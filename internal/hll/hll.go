@@ -15,6 +15,14 @@ const (
 	P = 12
 	// Buckets is the number of dense registers, 2^P.
 	Buckets = 1 << P
+	// StandardError is the relative standard error of a dense estimate,
+	// 1.04/sqrt(Buckets): about 1.6%. Sparse sketches (up to 511
+	// distinct 26-bit prefixes) are almost exact.
+	StandardError = 1.04 / 64
+	// Tolerance is the relative error within which an estimate agrees
+	// with the exact count: 3 standard errors, 4.875%. A dense estimate
+	// falls outside it about once in 370 counts.
+	Tolerance = 3 * StandardError
 
 	// sparseBits is the hash prefix a sparse entry keeps; the other six
 	// bits of its 32 hold the leading zeros after the prefix.
