@@ -4,13 +4,32 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/lambdastack/lambdastack/internal/awscfg"
+	"github.com/lambdastack/lambdastack/internal/storage"
 )
+
+// openStore opens a location as storage.Open does; for s3:// it first
+// resolves the credentials, so none fails in one line within
+// awscfg.CheckTimeout instead of on the first request.
+func openStore(ctx context.Context, loc string) (storage.Store, error) {
+	if !strings.HasPrefix(loc, "s3://") {
+		return storage.Open(ctx, loc)
+	}
+	cfg, err := awscfg.Load(ctx, awscfg.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %w", loc, err)
+	}
+	if err := cfg.CheckCredentials(ctx); err != nil {
+		return nil, fmt.Errorf("opening %s: %w", loc, err)
+	}
+	return storage.OpenWith(ctx, loc, &cfg)
+}
 
 // checkStream fails fast, in one line, on what no retry can fix before a
 // command starts writing to or reading from a Kinesis stream: no

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/lambdastack/lambdastack/batch"
-	"github.com/lambdastack/lambdastack/internal/storage"
 )
 
 func init() {
@@ -56,10 +55,10 @@ Locations are directories or s3://bucket/prefix (standard AWS configuration).`,
 						return usagef("--to: %v", err)
 					}
 				}
-				if b.Raw, err = storage.Open(ctx, *raw); err != nil {
+				if b.Raw, err = openStore(ctx, *raw); err != nil {
 					return err
 				}
-				if b.Out, err = storage.Open(ctx, *out); err != nil {
+				if b.Out, err = openStore(ctx, *out); err != nil {
 					return err
 				}
 				if !*quiet {

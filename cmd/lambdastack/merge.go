@@ -58,7 +58,7 @@ same; each is a directory or s3://bucket/prefix (standard AWS configuration).`,
 					dst *storage.Store
 					loc string
 				}{{&m.Batch, *batchLoc}, {&m.Speed, *speedLoc}, {&m.Out, *out}} {
-					if *p.dst, err = storage.Open(ctx, p.loc); err != nil {
+					if *p.dst, err = openStore(ctx, p.loc); err != nil {
 						return err
 					}
 				}

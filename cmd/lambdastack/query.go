@@ -161,6 +161,9 @@ func runAthena(ctx context.Context, o queryOptions, q queries.Query, vals []quer
 	if err != nil {
 		return nil, err
 	}
+	if err := cfg.CheckCredentials(ctx); err != nil {
+		return nil, err
+	}
 	wg, db := o.workgroup, o.database
 	if wg == "" {
 		wg = "lambdastack-" + o.stage

@@ -14,7 +14,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/lambdastack/lambdastack/internal/awscfg"
-	"github.com/lambdastack/lambdastack/internal/storage"
 	"github.com/lambdastack/lambdastack/streaming"
 	"github.com/lambdastack/lambdastack/streaming/speed"
 )
@@ -57,7 +56,7 @@ the standard AWS configuration).`,
 				if *stream != "" && *eventFile != "" {
 					return usagef("--event and --stream exclude each other")
 				}
-				st, err := storage.Open(ctx, *out)
+				st, err := openStore(ctx, *out)
 				if err != nil {
 					return err
 				}
