@@ -23,6 +23,7 @@ require (
 	github.com/cdklabs/cdk-nag-go/cdknag/v2 v2.34.0
 	github.com/dgryski/go-metro v0.0.0-20250106013310-edb8663e5e33
 	github.com/marcboeker/go-duckdb/v2 v2.4.3
+	github.com/twmb/murmur3 v1.1.8
 	google.golang.org/protobuf v1.36.10
 )
 
