@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lambdastack/lambdastack/internal/awscfg"
+	"github.com/lambdastack/lambdastack/internal/testenv"
 )
 
 func TestIsLocalEndpoint(t *testing.T) {
@@ -34,17 +35,11 @@ func TestIsLocalEndpoint(t *testing.T) {
 	}
 }
 
-// isolate makes the standard chain see no AWS configuration at all.
+// isolate makes the standard chain see no AWS configuration at all, with
+// the instance-metadata lookup off.
 func isolate(t *testing.T) {
 	t.Helper()
-	dir := t.TempDir()
-	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
-		"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_WEB_IDENTITY_TOKEN_FILE",
-		"AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"} {
-		t.Setenv(k, "")
-	}
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
+	testenv.NoAWSConfig(t)
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 }
 
@@ -171,9 +166,7 @@ func TestLoadWithoutRegion(t *testing.T) {
 // No credentials anywhere fails once, quickly, in one line — including the
 // instance-metadata lookup, which is left on here.
 func TestCheckCredentialsFailsFast(t *testing.T) {
-	isolate(t)
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "")
-	t.Setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:9") // nothing listens on discard
+	testenv.NoAWSConfig(t) // metadata lookup on, nothing answers
 	c, err := awscfg.Load(context.Background(), awscfg.Options{Region: "eu-west-1"})
 	if err != nil {
 		t.Fatal(err)
