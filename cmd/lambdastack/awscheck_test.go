@@ -1,11 +1,15 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 
 	"github.com/lambdastack/lambdastack/internal/testenv"
 )
@@ -58,5 +62,20 @@ func writeFile(t *testing.T, path, data string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// An empty input to an existing stream is an error too, not "0 events".
+func TestIntegrationProduceEmptyInput(t *testing.T) {
+	cfg := testenv.Config(t)
+	stream := testenv.Name(t, "empty")
+	if _, err := cfg.Kinesis().CreateStream(context.Background(), &kinesis.CreateStreamInput{StreamName: &stream, ShardCount: aws.Int32(1)}); err != nil {
+		t.Fatal(err)
+	}
+	empty := filepath.Join(t.TempDir(), "empty.ndjson")
+	writeFile(t, empty, "")
+	code, _, stderr := runCLI(t, "", "produce", "--stream", stream, "--file", empty)
+	if code != 1 || !strings.Contains(stderr, "no events in "+empty) {
+		t.Errorf("produce of an empty file: exit %d: %s", code, stderr)
 	}
 }
