@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/smithy-go/logging"
+
 	"github.com/lambdastack/lambdastack/internal/awscfg"
 	"github.com/lambdastack/lambdastack/internal/testenv"
 )
@@ -186,5 +188,27 @@ func TestCheckCredentialsFailsFast(t *testing.T) {
 	}
 	if err := c.CheckCredentials(context.Background()); err != nil {
 		t.Errorf("CheckCredentials with keys in the environment: %v", err)
+	}
+}
+
+// The SDK's own log lines are dropped unless SDKLog is set (--debug).
+func TestSDKLogOffByDefault(t *testing.T) {
+	isolate(t)
+	c, err := awscfg.Load(context.Background(), awscfg.Options{Region: "eu-west-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := c.AWS.Logger.(logging.Nop); !ok {
+		t.Errorf("SDK logger without SDKLog is %T, want logging.Nop", c.AWS.Logger)
+	}
+	var buf strings.Builder
+	awscfg.SDKLog = &buf
+	defer func() { awscfg.SDKLog = nil }()
+	if c, err = awscfg.Load(context.Background(), awscfg.Options{Region: "eu-west-1"}); err != nil {
+		t.Fatal(err)
+	}
+	c.AWS.Logger.Logf(logging.Warn, "falling back to IMDSv1")
+	if got := buf.String(); strings.Count(got, "falling back") != 1 {
+		t.Errorf("SDK log with SDKLog set: %q, want the one line logged after setting it", got)
 	}
 }
