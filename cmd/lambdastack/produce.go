@@ -90,6 +90,9 @@ they expire. --tls turns TLS on (MSK: port 9098 for IAM, 9096 for SCRAM).
 					if err != nil {
 						return err
 					}
+					if err := checkStream(ctx, cfg, o.stream); err != nil {
+						return err
+					}
 					client := cfg.Kinesis()
 					sink = &kinesisStream{KinesisSink: streaming.KinesisSink{API: client, Stream: o.stream},
 						src: &streaming.KinesisSource{API: client, Stream: o.stream}}
@@ -100,6 +103,9 @@ they expire. --tls turns TLS on (MSK: port 9098 for IAM, 9096 for SCRAM).
 				}
 				sum, err := produceLines(ctx, in, total, sink, o, progress)
 				fmt.Fprintln(env.stdout, sum)
+				if err == nil && sum.lines == 0 {
+					err = fmt.Errorf("no events in %s: expected NDJSON, one event per line", inputName(o.file))
+				}
 				return err
 			}
 		},
@@ -294,4 +300,12 @@ func startProgress(w io.Writer, p *streaming.Producer, total int64, start time.T
 		}
 	}()
 	return func() { close(done); wg.Wait() }
+}
+
+// inputName names --file in messages.
+func inputName(file string) string {
+	if file == "" || file == "-" {
+		return "stdin"
+	}
+	return file
 }

@@ -14,7 +14,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/lambdastack/lambdastack/internal/awscfg"
-	"github.com/lambdastack/lambdastack/internal/storage"
 	"github.com/lambdastack/lambdastack/streaming"
 	"github.com/lambdastack/lambdastack/streaming/speed"
 )
@@ -77,7 +76,7 @@ the standard AWS configuration).`,
 						return err
 					}
 				}
-				st, err := storage.Open(ctx, *out)
+				st, err := openStore(ctx, *out)
 				if err != nil {
 					return err
 				}
@@ -108,6 +107,9 @@ the standard AWS configuration).`,
 					if err != nil {
 						return err
 					}
+					if err := checkStream(ctx, cfg, *stream); err != nil {
+						return err
+					}
 					r := &speed.Runner{Source: &streaming.KinesisSource{API: cfg.Kinesis(), Stream: *stream},
 						Handler: p, Stream: *stream, Region: cfg.AWS.Region, BatchSize: *batchSize, Checkpoints: st}
 					if *follow {
@@ -122,8 +124,9 @@ the standard AWS configuration).`,
 					fmt.Fprintf(env.stdout, "stream %s: %d batches, %d invocations (%d retries)\n", *stream, s.Batches, s.Invocations, s.Retries)
 					return p.finish(err)
 				}
-				in := env.stdin
+				in, name := env.stdin, "stdin"
 				if *eventFile != "" {
+					name = *eventFile
 					f, err := os.Open(*eventFile)
 					if err != nil {
 						return fmt.Errorf("opening event file: %w", err)
@@ -131,7 +134,7 @@ the standard AWS configuration).`,
 					defer f.Close()
 					in = f
 				}
-				return p.finish(p.readEvents(ctx, in))
+				return p.finish(p.readEvents(ctx, in, name))
 			}
 		},
 	})
@@ -180,23 +183,34 @@ func (p *speedPrinter) add(res *speed.Result) {
 	}
 }
 
-// readEvents invokes the handler once per event JSON value in in.
-func (p *speedPrinter) readEvents(ctx context.Context, in io.Reader) error {
+// eventHint says what --event holds.
+const eventHint = `expected Kinesis event JSON, {"Records":[{"kinesis":{"data":…,"partitionKey":…,"sequenceNumber":…},…}]}, ` +
+	"as `lambdastack generate --format kinesis` writes, or Kafka event JSON, " +
+	`{"eventSource":"aws:kafka","records":{"<topic>-<partition>":[{"offset":…,"value":…},…]}}, one or more ` +
+	"(NDJSON events go to `produce` or `generate`)"
+
+// readEvents invokes the handler once per Kinesis or Kafka event JSON value
+// in in (named name in messages); no event, or one that is neither kind, is
+// an error.
+func (p *speedPrinter) readEvents(ctx context.Context, in io.Reader, name string) error {
 	dec := json.NewDecoder(in)
 	for n := 1; ; n++ {
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
 			if errors.Is(err, io.EOF) {
 				if n == 1 {
-					return errors.New("no event in the input (want Kinesis or Kafka event JSON)")
+					return fmt.Errorf("no Kinesis or Kafka events in %s: %s", name, eventHint)
 				}
 				return nil
 			}
-			return fmt.Errorf("reading event %d: %w", n, err)
+			return fmt.Errorf("reading event %d of %s: %w", n, name, err)
 		}
 		kin, kaf, err := speed.ParseEvent(raw)
 		if err != nil {
-			return fmt.Errorf("event %d: %w", n, err)
+			return fmt.Errorf("value %d of %s is not a Kinesis or Kafka event with records (%w): %s", n, name, err, eventHint)
+		}
+		if (kin != nil && len(kin.Records) == 0) || (kaf != nil && len(kaf.Records) == 0) {
+			return fmt.Errorf("value %d of %s is not a Kinesis or Kafka event with records: %s", n, name, eventHint)
 		}
 		if kaf != nil {
 			p.handleKafka(ctx, *kaf)
