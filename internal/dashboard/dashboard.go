@@ -71,6 +71,7 @@ svg text{font-size:11px;fill:#4a5568}
 	b.WriteString(`<div class="grid">` + "\n")
 	card(&b, "chart-events-per-hour", "Events per hour, by layer", true, eventsPerHour(d.Results["events_per_hour"], d.Results["freshness"]))
 	card(&b, "chart-users-per-day", "Distinct users per day: all event types and each type", false, usersPerDay(d.Results["users_per_day"]))
+	card(&b, "chart-active-users", "Daily, weekly and monthly active users", false, activeUsers(d.Results["active_users_per_day"]))
 	card(&b, "chart-top-event-types", "Top event types, last 24 hours", false, topTypes(d.Results["top_event_types"]))
 	card(&b, "chart-rejected", "Rejected records by reason", true, rejected(d.Results["rejected_by_reason"]))
 	b.WriteString("</div>\n</body></html>\n")
