@@ -4,7 +4,9 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -18,7 +20,13 @@ type Query struct {
 	SQL         string // the whole file, header included
 	// Params are the declared parameters, in placeholder order.
 	Params []Param
+	// Limit is the row count of the query's closing LIMIT clause, 0 when
+	// it has none: a result with that many rows may have been cut.
+	Limit int
 }
+
+// limitClause is a closing LIMIT n.
+var limitClause = regexp.MustCompile(`(?i)\bLIMIT\s+(\d+)\s*;?\s*$`)
 
 // All returns every named query, sorted by name.
 func All() ([]Query, error) {
@@ -112,6 +120,9 @@ func parse(text string) (Query, error) {
 	}
 	if n := len(segments(text)) - 1; n != len(q.Params) {
 		return q, fmt.Errorf("%d ? placeholders but %d -- param: headers", n, len(q.Params))
+	}
+	if m := limitClause.FindStringSubmatch(text); m != nil {
+		q.Limit, _ = strconv.Atoi(m[1])
 	}
 	return q, nil
 }

@@ -56,6 +56,9 @@ configuration (AWS_ENDPOINT_URL for LocalStack, moto or kinesalite).
 				if err != nil {
 					return err
 				}
+				if err := checkStream(ctx, cfg, o.stream); err != nil {
+					return err
+				}
 				client := cfg.Kinesis()
 				sink := &kinesisStream{KinesisSink: streaming.KinesisSink{API: client, Stream: o.stream},
 					src: &streaming.KinesisSource{API: client, Stream: o.stream}}
@@ -65,6 +68,9 @@ configuration (AWS_ENDPOINT_URL for LocalStack, moto or kinesalite).
 				}
 				sum, err := produceLines(ctx, in, total, sink, o, progress)
 				fmt.Fprintln(env.stdout, sum)
+				if err == nil && sum.lines == 0 {
+					err = fmt.Errorf("no events in %s: expected NDJSON, one event per line", inputName(o.file))
+				}
 				return err
 			}
 		},
@@ -243,4 +249,12 @@ func startProgress(w io.Writer, p *streaming.Producer, total int64, start time.T
 		}
 	}()
 	return func() { close(done); wg.Wait() }
+}
+
+// inputName names --file in messages.
+func inputName(file string) string {
+	if file == "" || file == "-" {
+		return "stdin"
+	}
+	return file
 }

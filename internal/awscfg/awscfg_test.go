@@ -2,11 +2,17 @@ package awscfg_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/aws/smithy-go/logging"
 
 	"github.com/lambdastack/lambdastack/internal/awscfg"
+	"github.com/lambdastack/lambdastack/internal/testenv"
 )
 
 func TestIsLocalEndpoint(t *testing.T) {
@@ -31,17 +37,11 @@ func TestIsLocalEndpoint(t *testing.T) {
 	}
 }
 
-// isolate makes the standard chain see no AWS configuration at all.
+// isolate makes the standard chain see no AWS configuration at all, with
+// the instance-metadata lookup off.
 func isolate(t *testing.T) {
 	t.Helper()
-	dir := t.TempDir()
-	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
-		"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_WEB_IDENTITY_TOKEN_FILE",
-		"AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"} {
-		t.Setenv(k, "")
-	}
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
+	testenv.NoAWSConfig(t)
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 }
 
@@ -150,5 +150,65 @@ func TestLoadSharedFiles(t *testing.T) {
 				t.Errorf("key %q (%v), region %q; want %q, %q", creds.AccessKeyID, err, c.AWS.Region, tc.wantKey, tc.wantRegion)
 			}
 		})
+	}
+}
+
+// Without an endpoint, no region is an error that says how to set one.
+func TestLoadWithoutRegion(t *testing.T) {
+	isolate(t)
+	_, err := awscfg.Load(context.Background(), awscfg.Options{})
+	if !errors.Is(err, awscfg.ErrNoRegion) || !strings.Contains(err.Error(), "AWS_REGION") {
+		t.Fatalf("Load without a region: %v, want ErrNoRegion naming AWS_REGION", err)
+	}
+	if _, err := awscfg.Load(context.Background(), awscfg.Options{Region: "eu-west-1"}); err != nil {
+		t.Fatalf("Load with a region: %v", err)
+	}
+}
+
+// No credentials anywhere fails once, quickly, in one line — including the
+// instance-metadata lookup, which is left on here.
+func TestCheckCredentialsFailsFast(t *testing.T) {
+	testenv.NoAWSConfig(t) // metadata lookup on, nothing answers
+	c, err := awscfg.Load(context.Background(), awscfg.Options{Region: "eu-west-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	err = c.CheckCredentials(context.Background())
+	if took := time.Since(start); took > awscfg.CheckTimeout+time.Second {
+		t.Errorf("CheckCredentials took %s, want at most %s", took, awscfg.CheckTimeout)
+	}
+	if !errors.Is(err, awscfg.ErrNoCredentials) || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("CheckCredentials without credentials: %q, want ErrNoCredentials on one line", err)
+	}
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
+	if c, err = awscfg.Load(context.Background(), awscfg.Options{Region: "eu-west-1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.CheckCredentials(context.Background()); err != nil {
+		t.Errorf("CheckCredentials with keys in the environment: %v", err)
+	}
+}
+
+// The SDK's own log lines are dropped unless SDKLog is set (--debug).
+func TestSDKLogOffByDefault(t *testing.T) {
+	isolate(t)
+	c, err := awscfg.Load(context.Background(), awscfg.Options{Region: "eu-west-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := c.AWS.Logger.(logging.Nop); !ok {
+		t.Errorf("SDK logger without SDKLog is %T, want logging.Nop", c.AWS.Logger)
+	}
+	var buf strings.Builder
+	awscfg.SDKLog = &buf
+	defer func() { awscfg.SDKLog = nil }()
+	if c, err = awscfg.Load(context.Background(), awscfg.Options{Region: "eu-west-1"}); err != nil {
+		t.Fatal(err)
+	}
+	c.AWS.Logger.Logf(logging.Warn, "falling back to IMDSv1")
+	if got := buf.String(); strings.Count(got, "falling back") != 1 {
+		t.Errorf("SDK log with SDKLog set: %q, want the one line logged after setting it", got)
 	}
 }

@@ -4,6 +4,11 @@ import (
 	"github.com/lambdastack/lambdastack/queries"
 )
 
+func init() {
+	Register(Panel{ID: "chart-active-users", Title: "Daily, weekly and monthly active users",
+		Body: func(d Data) string { return activeUsers(d.Results["active_users_per_day"]) }})
+}
+
 // activeColors draw DAU, WAU and MAU: shades of one teal, darkest for the
 // day, so the three read as one measure over three ranges.
 var activeColors = map[string]string{"DAU": "#234e52", "WAU": "#319795", "MAU": "#81e6d9"}
@@ -31,6 +36,6 @@ func activeUsers(r *queries.Result) string {
 			ss[j].values[i] = num(row[c])
 		}
 	}
-	return columns(days, ss, false, 570, 260, -1, "") + legend(names, activeColors) +
+	return columns(days, ss, false, 570, 280, -1, "", axes{x: "day (UTC)", y: "distinct users"}) + legend(names, activeColors) +
 		`<div class="legend">Distinct users of the day, the 7 days and the 30 days ending on it: the merged view's day sketches merged in SQL (active_users_per_day), each user counted once per range.</div>`
 }
