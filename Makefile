@@ -84,12 +84,13 @@ cdk-deps:
 	npm ci --no-audit --no-fund --loglevel=error
 
 # cdk synth (which builds the Lambda bootstraps and runs cdk-nag: an
-# unsuppressed error fails it) for the default stage and a QuickSight-enabled
-# one, then cfn-lint on every template: zero errors allowed.
+# unsuppressed error fails it) for the default stage, a QuickSight-enabled
+# one and an MSK one, then cfn-lint on every template: zero errors allowed.
 cdk-check: cdk-deps
 	rm -rf $(CDK_OUT)
 	$(CDK) synth --quiet -o $(CDK_OUT)/default
 	$(CDK) synth --quiet -o $(CDK_OUT)/quicksight $(CDK_QS)
+	$(CDK) synth --quiet -o $(CDK_OUT)/msk -c stage=msk -c stream=msk
 	cfn-lint --non-zero-exit-code error $(CDK_OUT)/*/*.template.json
 	@echo "cdk synth + cdk-nag + cfn-lint: OK ($$(ls $(CDK_OUT)/*/*.template.json | wc -l) templates, 0 errors)"
 

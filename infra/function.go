@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
@@ -19,6 +20,9 @@ type GoFunctionProps struct {
 	MemoryMB    float64
 	// Destroy deletes the function's log group with the stack.
 	Destroy bool
+	// Network, when set, runs the function in its private subnets with the
+	// client security group.
+	Network *Network
 }
 
 // GoFunction is a Go Lambda function (provided.al2023, arm64) with its own
@@ -59,7 +63,7 @@ func NewGoFunction(scope constructs.Construct, id string, props *GoFunctionProps
 	if mem == 0 {
 		mem = 512
 	}
-	fn := awslambda.NewFunction(c, jsii.String("Function"), &awslambda.FunctionProps{
+	fp := &awslambda.FunctionProps{
 		Runtime:       awslambda.Runtime_PROVIDED_AL2023(),
 		Architecture:  awslambda.Architecture_ARM_64(),
 		Handler:       jsii.String("bootstrap"),
@@ -71,6 +75,16 @@ func NewGoFunction(scope constructs.Construct, id string, props *GoFunctionProps
 		Role:          role,
 		LogGroup:      logs,
 		LoggingFormat: awslambda.LoggingFormat_JSON,
-	})
+	}
+	if n := props.Network; n != nil {
+		fp.Vpc, fp.VpcSubnets = n.Vpc, n.Subnets
+		fp.SecurityGroups = &[]awsec2.ISecurityGroup{n.Clients}
+		grantENIs(role)
+	}
+	fn := awslambda.NewFunction(c, jsii.String("Function"), fp)
+	if props.Network != nil {
+		// Lambda checks the network grants when it creates the function.
+		dependOnPolicy(fn, role)
+	}
 	return &GoFunction{Construct: c, Function: fn, Role: role, LogGroup: logs}
 }
