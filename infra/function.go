@@ -38,14 +38,7 @@ type GoFunction struct {
 // NewGoFunction creates the function from its prebuilt bootstrap.
 func NewGoFunction(scope constructs.Construct, id string, props *GoFunctionProps) *GoFunction {
 	c := constructs.NewConstruct(scope, &id)
-	removal := awscdk.RemovalPolicy_RETAIN
-	if props.Destroy {
-		removal = awscdk.RemovalPolicy_DESTROY
-	}
-	logs := awslogs.NewLogGroup(c, jsii.String("Logs"), &awslogs.LogGroupProps{
-		Retention:     awslogs.RetentionDays_ONE_MONTH,
-		RemovalPolicy: removal,
-	})
+	logs := newLogGroup(c, "Logs", props.Destroy)
 	role := awsiam.NewRole(c, jsii.String("Role"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
 		Description: jsii.String(props.Description),
@@ -87,4 +80,21 @@ func NewGoFunction(scope constructs.Construct, id string, props *GoFunctionProps
 		dependOnPolicy(fn, role)
 	}
 	return &GoFunction{Construct: c, Function: fn, Role: role, LogGroup: logs}
+}
+
+// removalPolicy is what deleting the stack does to data and logs: keep them,
+// or (destroy, for throwaway stages) delete them.
+func removalPolicy(destroy bool) awscdk.RemovalPolicy {
+	if destroy {
+		return awscdk.RemovalPolicy_DESTROY
+	}
+	return awscdk.RemovalPolicy_RETAIN
+}
+
+// newLogGroup is a log group kept one month.
+func newLogGroup(scope constructs.Construct, id string, destroy bool) awslogs.LogGroup {
+	return awslogs.NewLogGroup(scope, jsii.String(id), &awslogs.LogGroupProps{
+		Retention:     awslogs.RetentionDays_ONE_MONTH,
+		RemovalPolicy: removalPolicy(destroy),
+	})
 }

@@ -8,7 +8,6 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsmsk"
 	"github.com/aws/aws-cdk-go/awscdk/v2/customresources"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -96,10 +95,7 @@ func NewMSKStream(scope constructs.Construct, id string, props *MSKStreamProps) 
 	c := constructs.NewConstruct(scope, &id)
 	cfg := props.Config
 	net := props.Network
-	removal := awscdk.RemovalPolicy_RETAIN
-	if cfg.Destroy {
-		removal = awscdk.RemovalPolicy_DESTROY
-	}
+	removal := removalPolicy(cfg.Destroy)
 	m := &MSKStream{Construct: c, ClusterName: "lambdastack-" + cfg.Stage, Topic: MSKTopic}
 	m.Cluster = awsmsk.NewCfnServerlessCluster(c, jsii.String("Cluster"), &awsmsk.CfnServerlessClusterProps{
 		ClusterName: jsii.String(m.ClusterName),
@@ -129,9 +125,7 @@ func NewMSKStream(scope constructs.Construct, id string, props *MSKStreamProps) 
 	// CfnServerlessCluster exposes only its ARN: the brokers come from
 	// kafka:GetBootstrapBrokers, called at deployment by CDK's SDK-call
 	// custom resource, with its own role and log group.
-	lookupLogs := awslogs.NewLogGroup(c, jsii.String("BrokersLookupLogs"), &awslogs.LogGroupProps{
-		Retention: awslogs.RetentionDays_ONE_MONTH, RemovalPolicy: removal,
-	})
+	lookupLogs := newLogGroup(c, "BrokersLookupLogs", cfg.Destroy)
 	lookupRole := awsiam.NewRole(c, jsii.String("BrokersLookupRole"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
 		Description: jsii.String("Reads the bootstrap brokers of the lambdastack " + cfg.Stage + " MSK cluster at deployment"),

@@ -6,7 +6,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 )
@@ -61,14 +60,7 @@ func NewNetwork(scope constructs.Construct, id string, props *NetworkProps) (*Ne
 			n.Subnets = &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED, OnePerAz: jsii.Bool(true)}
 		}
 	} else {
-		removal := awscdk.RemovalPolicy_RETAIN
-		if cfg.Destroy {
-			removal = awscdk.RemovalPolicy_DESTROY
-		}
-		flowLogs := awslogs.NewLogGroup(c, jsii.String("FlowLogs"), &awslogs.LogGroupProps{
-			Retention:     awslogs.RetentionDays_ONE_MONTH,
-			RemovalPolicy: removal,
-		})
+		flowLogs := newLogGroup(c, "FlowLogs", cfg.Destroy)
 		vpc := awsec2.NewVpc(c, jsii.String("Vpc"), &awsec2.VpcProps{
 			IpAddresses:                  awsec2.IpAddresses_Cidr(jsii.String("10.40.0.0/16")),
 			MaxAzs:                       jsii.Number(2),
