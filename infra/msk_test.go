@@ -382,3 +382,30 @@ func TestStackMSKExistingVpcNeedsAccountAndRegion(t *testing.T) {
 		t.Fatalf("buildApp with vpcId and no account: %v, want an error naming the VPC and the missing account and region", err)
 	}
 }
+
+// TestStackKinesisHasNoMSK: the default stream kind deploys none of the
+// MSK stage's network, cluster or topic, and its speed Lambda stays out of
+// any VPC.
+func TestStackKinesisHasNoMSK(t *testing.T) {
+	s := defaultStack(t)
+	for _, typ := range []string{"AWS::EC2::VPC", "AWS::EC2::VPCEndpoint", "AWS::EC2::SecurityGroup", "AWS::MSK::ServerlessCluster",
+		"AWS::MSK::ClusterPolicy", "Custom::MskTopic", "Custom::AWS"} {
+		count(t, s, typ, 0)
+	}
+	for id, p := range s.resources("AWS::Lambda::Function") {
+		if p["VpcConfig"] != nil {
+			t.Errorf("function %s runs in a VPC on a Kinesis stage", id)
+		}
+	}
+	has(t, s, "AWS::Lambda::Function", map[string]interface{}{
+		"Description": assertions.Match_StringLikeRegexp(jsii.String("^Speed layer")),
+		"Environment": map[string]interface{}{"Variables": assertions.Match_ObjectLike(&map[string]interface{}{"STREAM_KIND": "kinesis"})},
+	})
+	has(t, s, "AWS::KinesisFirehose::DeliveryStream", map[string]interface{}{
+		"DeliveryStreamType":     "KinesisStreamAsSource",
+		"MSKSourceConfiguration": assertions.Match_Absent(),
+	})
+	if s.stack.MSK != nil || s.stack.Network != nil {
+		t.Error("the Kinesis stage built MSK constructs")
+	}
+}
