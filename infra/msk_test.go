@@ -265,26 +265,7 @@ func TestStackMSK(t *testing.T) {
 	})
 
 	t.Run("IAM wildcards only where AWS allows no resource", func(t *testing.T) {
-		for id, p := range s.resources("AWS::IAM::Policy") {
-			for _, st := range p["PolicyDocument"].(map[string]interface{})["Statement"].([]interface{}) {
-				stmt := st.(map[string]interface{})
-				for _, r := range asList(stmt["Resource"]) {
-					if r != "*" {
-						continue
-					}
-					for _, a := range asList(stmt["Action"]) {
-						if !strings.HasPrefix(fmt.Sprint(a), "ec2:Describe") {
-							t.Errorf("policy %s allows %v on every resource", id, a)
-						}
-					}
-				}
-			}
-		}
-		for id, p := range s.resources("AWS::IAM::Role") {
-			if p["ManagedPolicyArns"] != nil {
-				t.Errorf("role %s attaches managed policies %v", id, p["ManagedPolicyArns"])
-			}
-		}
+		iamScoped(t, s)
 	})
 
 	t.Run("cdk-nag AwsSolutions has no unsuppressed errors", func(t *testing.T) {

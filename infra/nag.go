@@ -55,7 +55,7 @@ func AddNagChecks(app awscdk.App, s *LambdaStackStack) {
 	}
 	prefixes := map[string][]interface{}{
 		"speed": objects("Views", "speed\\/"),
-		"batch": append(objects("Raw", "events\\/"), objects("Views", "batch\\/")...),
+		"batch": append(objects("Raw", "events\\/"), objects("Views", "batch\\/", "staging\\/")...),
 		"merge": objects("Views", "batch\\/", "speed\\/", "merged\\/", "users\\/"),
 	}
 	for name, res := range prefixes {
@@ -71,6 +71,9 @@ func AddNagChecks(app awscdk.App, s *LambdaStackStack) {
 	}
 	if s.MSK != nil {
 		addMSKNagSuppressions(s, suppress, iam5)
+	}
+	if s.Workflow != nil {
+		s.Workflow.nagSuppressions(s.Workflow.config)
 	}
 	if s.Speed != nil {
 		suppress(s.Speed.FailedBatches, &cdknag.NagPackSuppression{
