@@ -124,8 +124,8 @@ cdk-deps:
 	npm ci --no-audit --no-fund --loglevel=error
 
 # cdk synth (which builds the Lambda bootstraps and runs cdk-nag: an
-# unsuppressed error fails it) for the default stage and a QuickSight-enabled
-# one, then cfn-lint on every template: zero errors allowed.
+# unsuppressed error fails it) for the default stage, a QuickSight-enabled
+# one and an MSK one, then cfn-lint on every template: zero errors allowed.
 #
 # jsii-runtime-go (v1.139.0, internal/kernel/process) waits for its node
 # child twice at exit, from a goroutine and from Close; when Close reaps it
@@ -138,6 +138,7 @@ cdk-check: cdk-deps
 	rm -rf $(CDK_OUT)
 	set -o pipefail; $(CDK) synth --quiet -o $(CDK_OUT)/default 2>&1 | sed -u 's/$(JSII_EXIT_RACE)//'
 	set -o pipefail; $(CDK) synth --quiet -o $(CDK_OUT)/quicksight $(CDK_QS) 2>&1 | sed -u 's/$(JSII_EXIT_RACE)//'
+	set -o pipefail; $(CDK) synth --quiet -o $(CDK_OUT)/msk -c stage=msk -c stream=msk 2>&1 | sed -u 's/$(JSII_EXIT_RACE)//'
 	cfn-lint --non-zero-exit-code error $(CDK_OUT)/*/*.template.json
 	@echo "cdk synth + cdk-nag + cfn-lint: OK ($$(ls $(CDK_OUT)/*/*.template.json | wc -l) templates, 0 errors)"
 
