@@ -109,6 +109,40 @@ func timeDiv(col *schema.Column) int64 {
 	return 1
 }
 
+// int64Range is a column chunk's minimum and maximum from its statistics;
+// ok is false when they are not recorded or the chunk has nulls.
+func int64Range(rgr *file.RowGroupReader, idx int) (lo, hi int64, ok bool) {
+	cc, err := rgr.MetaData().ColumnChunk(idx)
+	if err != nil {
+		return 0, 0, false
+	}
+	if set, err := cc.StatsSet(); err != nil || !set {
+		return 0, 0, false
+	}
+	st, err := cc.Statistics()
+	if err != nil {
+		return 0, 0, false
+	}
+	is, isInt := st.(*metadata.Int64Statistics)
+	if !isInt || !is.HasMinMax() || !is.HasNullCount() || is.NullCount() != 0 {
+		return 0, 0, false
+	}
+	return is.Min(), is.Max(), true
+}
+
+// receivedNeeded reports whether the rules need received_time read row by
+// row: false when the statistics show every received_time present and in
+// range and no event_time more than the allowed skew after the earliest.
+func receivedNeeded(rgr *file.RowGroupReader, l directLayout) bool {
+	rlo, rhi, ok1 := int64Range(rgr, l.received)
+	_, ehi, ok2 := int64Range(rgr, l.time)
+	if !ok1 || !ok2 {
+		return true
+	}
+	rlo, rhi, ehi = floorDiv(rlo, l.receivedDiv), floorDiv(rhi, l.receivedDiv), floorDiv(ehi, l.timeDiv)
+	return !event.ValidTimeMillis(rlo) || !event.ValidTimeMillis(rhi) || event.IsFuture(ehi, rlo)
+}
+
 // floorDiv divides v by d rounding down (a time before 1970 stays in its
 // millisecond).
 func floorDiv(v, d int64) int64 {
@@ -130,8 +164,9 @@ type attrCounts struct {
 }
 
 // readAttrCounts counts the attributes of each of n rows from the levels of
-// the map's value leaf.
-func readAttrCounts(rgr *file.RowGroupReader, l directLayout, n int64) (attrCounts, error) {
+// the map's value leaf. It returns empty counts when every row passes the
+// attribute rules, so the rows need no check of their own.
+func readAttrCounts(rgr *file.RowGroupReader, l directLayout, n int64, sc *directScratch) (attrCounts, error) {
 	cc, err := rgr.MetaData().ColumnChunk(l.attrs)
 	if err != nil {
 		return attrCounts{}, err
@@ -145,8 +180,11 @@ func readAttrCounts(rgr *file.RowGroupReader, l directLayout, n int64) (attrCoun
 	if !ok {
 		return attrCounts{}, fmt.Errorf("column %d is not BYTE_ARRAY", l.attrs)
 	}
-	defs, reps := make([]int16, total), make([]int16, total)
-	vals := make([]parquet.ByteArray, total)
+	if int64(cap(sc.attrDefs)) < total {
+		sc.attrDefs, sc.attrReps, sc.attrVals = make([]int16, total), make([]int16, total), make([]parquet.ByteArray, total)
+	}
+	defs, reps, vals := sc.attrDefs[:total], sc.attrReps[:total], sc.attrVals[:total]
+	defer clear(vals) // the pooled buffer must not keep the pages alive
 	var lvls int64
 	read := 0
 	for lvls < total {
@@ -182,7 +220,12 @@ func readAttrCounts(rgr *file.RowGroupReader, l directLayout, n int64) (attrCoun
 	if int64(row+1) != n {
 		return attrCounts{}, fmt.Errorf("%d rows of %d", row+1, n)
 	}
-	return c, nil
+	for i := range c.n {
+		if c.nulls[i] > 0 || !event.ValidAttributeCount(int(c.n[i])) {
+			return c, nil
+		}
+	}
+	return attrCounts{}, nil
 }
 
 // byteArrays reads a BYTE_ARRAY column of n rows into dst (reallocated
@@ -338,6 +381,8 @@ func bytesString(b []byte) string { return unsafe.String(unsafe.SliceData(b), le
 type directScratch struct {
 	types, users, sessions, srcs []parquet.ByteArray
 	defs                         []int16
+	attrDefs, attrReps           []int16
+	attrVals                     []parquet.ByteArray
 }
 
 var scratchPool = sync.Pool{New: func() any { return &directScratch{} }}
@@ -371,6 +416,16 @@ func readRowGroupDirect(st *runState, pf *file.Reader, l directLayout, rg int, s
 			return fmt.Errorf("reading session_id: %w", err)
 		}
 		sc.sessions = sessions
+		valid := true
+		for _, v := range sessions {
+			if !event.ValidSessionID(v) || !event.ValidUTF8(v) {
+				valid = false
+				break
+			}
+		}
+		if valid {
+			sessions = nil // no row needs a check of its own
+		}
 	}
 	var srcs []parquet.ByteArray
 	if l.src >= 0 {
@@ -388,14 +443,17 @@ func readRowGroupDirect(st *runState, pf *file.Reader, l directLayout, rg int, s
 	}
 	var recv []int64
 	var recvOK []bool
-	if l.received >= 0 {
+	recvChecked := false // every row's received_time passes, by the statistics
+	if l.received >= 0 && !receivedNeeded(rgr, l) {
+		recvChecked = true
+	} else if l.received >= 0 {
 		if recv, recvOK, err = int64s(rgr, l.received, n); err != nil {
 			return fmt.Errorf("reading received_time: %w", err)
 		}
 	}
 	var attrs attrCounts
 	if l.attrs >= 0 {
-		if attrs, err = readAttrCounts(rgr, l, n); err != nil {
+		if attrs, err = readAttrCounts(rgr, l, n, sc); err != nil {
 			return fmt.Errorf("reading attributes: %w", err)
 		}
 	}
@@ -432,7 +490,10 @@ func readRowGroupDirect(st *runState, pf *file.Reader, l directLayout, rg int, s
 		if vals != nil && (valOK == nil || valOK[i]) {
 			c.Value, c.HasValue = vals[i], true
 		}
-		if recv != nil {
+		switch {
+		case recvChecked:
+			c.ReceivedTime = event.TimeColumn{Millis: c.EventTime.Millis, Valid: true} // passes, as the statistics show
+		case recv != nil:
 			c.ReceivedTime = event.TimeColumn{Millis: floorDiv(recv[i], l.receivedDiv), Valid: recvOK == nil || recvOK[i]}
 		}
 		if attrs.n != nil {
@@ -466,7 +527,7 @@ func readRowGroupDirect(st *runState, pf *file.Reader, l directLayout, rg int, s
 		if ok && attrs.n != nil {
 			ok = attrs.nulls[i] == 0 && event.ValidAttributeCount(int(attrs.n[i]))
 		}
-		if ok {
+		if ok && !recvChecked {
 			ok = recv != nil && (recvOK == nil || recvOK[i])
 			if ok {
 				rms := floorDiv(recv[i], l.receivedDiv)

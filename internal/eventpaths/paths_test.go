@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -43,6 +44,9 @@ type path struct {
 	input   input
 	duckdb  bool // the path's files are written by DuckDB (no invalid UTF-8)
 	verdict func(t *testing.T, cs []diffCase) []event.Reason
+	// object, for a batch path, writes every case into one object, so the
+	// readers' row-by-row bookkeeping is tested on mixed rows too.
+	object func(t *testing.T, cs []diffCase) []byte
 }
 
 func paths() []path {
@@ -53,12 +57,27 @@ func paths() []path {
 		{name: "transform (Handle)", input: record, verdict: transformHandle},
 		{name: "speed handler", input: record, verdict: speedHandler},
 		{name: "event.ParseEnriched", input: line, verdict: parseEnriched},
-		{name: "batch NDJSON", input: line, verdict: batchNDJSON},
-		{name: "batch Parquet direct, arrow", input: parquet, verdict: batchParquet(arrowWriter, false)},
-		{name: "batch Parquet pqarrow, arrow", input: parquet, verdict: batchParquet(arrowWriter, true)},
-		{name: "batch Parquet direct, DuckDB", input: parquet, duckdb: true, verdict: batchParquet(duckWriter, false)},
-		{name: "batch Parquet pqarrow, DuckDB", input: parquet, duckdb: true, verdict: batchParquet(duckWriter, true)},
+		{name: "batch NDJSON", input: line, verdict: batchNDJSON, object: ndjsonObject},
+		parquetPath("batch Parquet direct, arrow", arrowWriter, false, false),
+		parquetPath("batch Parquet pqarrow, arrow", arrowWriter, false, true),
+		parquetPath("batch Parquet direct, DuckDB", duckWriter, true, false),
+		parquetPath("batch Parquet pqarrow, DuckDB", duckWriter, true, true),
 	}
+}
+
+// held is the cases path p can hold.
+func held(p path, cs []diffCase) []diffCase {
+	var out []diffCase
+	for _, c := range cs {
+		switch {
+		case p.input == parquet && (c.row == nil || (p.duckdb && c.arrowOnly)):
+		case p.input != parquet && c.noJSON:
+		case p.input == line && c.recordOnly:
+		default:
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // TestOneVerdictOnEveryPath is the differential test of the event rules:
@@ -76,21 +95,44 @@ func TestOneVerdictOnEveryPath(t *testing.T) {
 	}
 	for _, p := range paths() {
 		t.Run(p.name, func(t *testing.T) {
-			var held []diffCase
-			for _, c := range cs {
-				switch {
-				case p.input == parquet && (c.row == nil || (p.duckdb && c.arrowOnly)):
-				case p.input != parquet && c.noJSON:
-				case p.input == line && c.recordOnly:
-				default:
-					held = append(held, c)
-				}
-			}
+			held := held(p, cs)
 			got := p.verdict(t, held)
 			for i, c := range held {
 				if got[i] != c.want {
 					t.Errorf("%s: reason %q, want %q", c.name, got[i], c.want)
 				}
+			}
+		})
+	}
+}
+
+// TestEveryCaseInOneObject reads each batch path's cases from one object:
+// the counts by reason are the corpus'.
+func TestEveryCaseInOneObject(t *testing.T) {
+	cs := corpus()
+	for _, p := range paths() {
+		if p.object == nil {
+			continue
+		}
+		t.Run(p.name, func(t *testing.T) {
+			held := held(p, cs)
+			var valid int64
+			want := map[string]int64{}
+			for _, c := range held {
+				if c.want == "" {
+					valid++
+				} else {
+					want[string(c.want)]++
+				}
+			}
+			data := p.object(t, held)
+			src := batch.Source{Name: p.name, Size: int64(len(data)), Fetch: func(context.Context) ([]byte, error) { return data, nil }}
+			res, err := batch.Aggregate(context.Background(), []batch.Source{src}, batch.Options{Workers: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Rows != int64(len(held)) || res.Valid != valid || !maps.Equal(res.Bad, want) {
+				t.Errorf("rows %d, valid %d, bad %v; want %d, %d, %v", res.Rows, res.Valid, res.Bad, len(held), valid, want)
 			}
 		})
 	}
@@ -258,6 +300,25 @@ func aggregateOne(t *testing.T, name string, data []byte) event.Reason {
 	return ""
 }
 
+func ndjsonObject(_ *testing.T, cs []diffCase) []byte {
+	var b []byte
+	for _, c := range cs {
+		b = append(append(b, enrichedLine(c)...), '\n')
+	}
+	return b
+}
+
+func parquetPath(name string, w parquetWriter, duckdb, textTimes bool) path {
+	return path{name: name, input: parquet, duckdb: duckdb, verdict: batchParquet(w, textTimes),
+		object: func(t *testing.T, cs []diffCase) []byte {
+			rows := make([]*row, len(cs))
+			for i, c := range cs {
+				rows[i] = c.row
+			}
+			return w(t, t.TempDir(), rows, textTimes)
+		}}
+}
+
 func batchNDJSON(t *testing.T, cs []diffCase) []event.Reason {
 	out := make([]event.Reason, len(cs))
 	for i, c := range cs {
@@ -270,14 +331,14 @@ func batchNDJSON(t *testing.T, cs []diffCase) []event.Reason {
 // writes event_time and received_time as RFC 3339 strings (which only the
 // pqarrow reader reads), else as microsecond timestamps (which the direct
 // reader reads).
-type parquetWriter func(t *testing.T, dir string, r *row, textTimes bool) []byte
+type parquetWriter func(t *testing.T, dir string, rows []*row, textTimes bool) []byte
 
 func batchParquet(w parquetWriter, textTimes bool) func(*testing.T, []diffCase) []event.Reason {
 	return func(t *testing.T, cs []diffCase) []event.Reason {
 		dir := t.TempDir()
 		out := make([]event.Reason, len(cs))
 		for i, c := range cs {
-			out[i] = aggregateOne(t, c.name, w(t, dir, c.row, textTimes))
+			out[i] = aggregateOne(t, c.name, w(t, dir, []*row{c.row}, textTimes))
 		}
 		return out
 	}
@@ -290,7 +351,7 @@ func timeText(us int64) string {
 	return time.UnixMicro(us).UTC().Format(time.RFC3339Nano)
 }
 
-func arrowWriter(t *testing.T, _ string, r *row, textTimes bool) []byte {
+func arrowWriter(t *testing.T, _ string, rows []*row, textTimes bool) []byte {
 	t.Helper()
 	timeType := arrow.DataType(&arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"})
 	if textTimes {
@@ -333,33 +394,35 @@ func arrowWriter(t *testing.T, _ string, r *row, textTimes bool) []byte {
 			}
 		}
 	}
-	strField(0, r.id)
-	strField(1, r.typ)
-	timeField(2, r.atSet, r.atMicros)
-	strField(3, r.user)
-	strField(4, r.session)
-	strField(5, r.source)
-	if r.hasValue {
-		b.Field(6).(*array.Float64Builder).Append(r.value)
-	} else {
-		b.Field(6).(*array.Float64Builder).AppendNull()
-	}
-	mb := b.Field(7).(*array.MapBuilder)
-	if r.noAttrs {
-		mb.AppendNull()
-	} else {
-		mb.Append(true)
-		kb, vb := mb.KeyBuilder().(*array.StringBuilder), mb.ItemBuilder().(*array.StringBuilder)
-		for i := range r.attrs {
-			kb.Append(fmt.Sprintf("k%d", i))
-			if i < r.nullAttrs {
-				vb.AppendNull()
-			} else {
-				vb.Append("v")
+	for _, r := range rows {
+		strField(0, r.id)
+		strField(1, r.typ)
+		timeField(2, r.atSet, r.atMicros)
+		strField(3, r.user)
+		strField(4, r.session)
+		strField(5, r.source)
+		if r.hasValue {
+			b.Field(6).(*array.Float64Builder).Append(r.value)
+		} else {
+			b.Field(6).(*array.Float64Builder).AppendNull()
+		}
+		mb := b.Field(7).(*array.MapBuilder)
+		if r.noAttrs {
+			mb.AppendNull()
+		} else {
+			mb.Append(true)
+			kb, vb := mb.KeyBuilder().(*array.StringBuilder), mb.ItemBuilder().(*array.StringBuilder)
+			for i := range r.attrs {
+				kb.Append(fmt.Sprintf("k%d", i))
+				if i < r.nullAttrs {
+					vb.AppendNull()
+				} else {
+					vb.Append("v")
+				}
 			}
 		}
+		timeField(8, true, received.UnixMicro())
 	}
-	timeField(8, true, received.UnixMicro())
 	rec := b.NewRecord()
 	defer rec.Release()
 	var buf bytes.Buffer
@@ -412,8 +475,26 @@ func sqlTime(set bool, us int64, text bool) string {
 	return fmt.Sprintf("make_timestamp(%d)", us)
 }
 
-func duckWriter(t *testing.T, dir string, r *row, textTimes bool) []byte {
+func duckWriter(t *testing.T, dir string, rows []*row, textTimes bool) []byte {
 	t.Helper()
+	var selects []string
+	for _, r := range rows {
+		selects = append(selects, duckSelect(r, textTimes))
+	}
+	f := filepath.Join(dir, "rows.parquet")
+	q := fmt.Sprintf("COPY (%s) TO '%s' (FORMAT parquet)", strings.Join(selects, " UNION ALL "), f)
+	if _, err := duck(t).Exec(q); err != nil {
+		t.Fatalf("DuckDB writing the rows: %v", err)
+	}
+	data, err := os.ReadFile(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// duckSelect is a SELECT of one row with the raw-events columns.
+func duckSelect(r *row, textTimes bool) string {
 	value := "CAST(NULL AS DOUBLE)"
 	if r.hasValue {
 		value = "CAST('" + strconv.FormatFloat(r.value, 'g', -1, 64) + "' AS DOUBLE)"
@@ -430,18 +511,8 @@ func duckWriter(t *testing.T, dir string, r *row, textTimes bool) []byte {
 		}
 		attrs = "CAST(MAP {" + strings.Join(kv, ", ") + "} AS MAP(VARCHAR, VARCHAR))"
 	}
-	f := filepath.Join(dir, "row.parquet")
-	q := fmt.Sprintf(`COPY (SELECT %s AS event_id, %s AS event_type, %s AS event_time, %s AS user_id,
-		%s AS session_id, %s AS source, %s AS value, %s AS attributes, %s AS received_time)
-		TO '%s' (FORMAT parquet)`,
+	return fmt.Sprintf(`SELECT %s AS event_id, %s AS event_type, %s AS event_time, %s AS user_id,
+		%s AS session_id, %s AS source, %s AS value, %s AS attributes, %s AS received_time`,
 		sqlString(r.id), sqlString(r.typ), sqlTime(r.atSet, r.atMicros, textTimes), sqlString(r.user),
-		sqlString(r.session), sqlString(r.source), value, attrs, sqlTime(true, received.UnixMicro(), textTimes), f)
-	if _, err := duck(t).Exec(q); err != nil {
-		t.Fatalf("DuckDB writing the row: %v", err)
-	}
-	data, err := os.ReadFile(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
+		sqlString(r.session), sqlString(r.source), value, attrs, sqlTime(true, received.UnixMicro(), textTimes))
 }
