@@ -18,8 +18,8 @@ import (
 type Fault string
 
 const (
-	FaultSlowDown Fault = "503 SlowDown"      // answered 503 SlowDown; the emulator never sees it
-	FaultInternal Fault = "500 InternalError" // answered 500 InternalError; the emulator never sees it
+	FaultSlowDown Fault = "503 SlowDown"       // answered 503 SlowDown; the emulator never sees it
+	FaultInternal Fault = "500 InternalError"  // answered 500 InternalError; the emulator never sees it
 	FaultDrop     Fault = "dropped connection" // forwarded, then the connection closed with no reply
 	FaultCut      Fault = "reply cut off"      // forwarded, the reply cut off half-way through its body
 	FaultLatency  Fault = "added latency"      // forwarded and answered after a delay
