@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -40,7 +39,7 @@ var (
 func build(t *testing.T, dir string) string {
 	t.Helper()
 	bin := filepath.Join(dir, "lambdastack")
-	cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, "github.com/lambdastack/lambdastack/cmd/lambdastack")
+	cmd := exec.Command("go", "build", "-o", bin, "github.com/lambdastack/lambdastack/cmd/lambdastack")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("building lambdastack: %v\n%s", err, out)
 	}
