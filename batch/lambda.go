@@ -2,6 +2,7 @@ package batch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -63,6 +64,12 @@ type BatchHandler struct {
 func (h *BatchHandler) Handle(ctx context.Context, ev events.CloudWatchEvent) (*Summary, error) {
 	b := &Builder{Raw: h.Raw, Out: h.Views, Now: h.Now, Lateness: h.Lateness}
 	sum, err := b.Run(ctx)
+	if errors.Is(err, ErrNoRawEvents) {
+		// A new deployment before its first events: nothing to do yet, and
+		// no failed invocation to alarm on.
+		slog.InfoContext(ctx, "batch run skipped", "reason", err.Error())
+		return &Summary{Unpublished: err.Error()}, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("batch run for schedule event %s: %w", ev.ID, err)
 	}
@@ -104,6 +111,11 @@ type MergeHandler struct {
 func (h *MergeHandler) Handle(ctx context.Context, ev events.CloudWatchEvent) (*MergeSummary, error) {
 	m := &Merger{Batch: h.Views, Speed: h.Views, Out: h.Views, Now: h.Now}
 	sum, err := m.Run(ctx)
+	if errors.Is(err, ErrNoBatchView) {
+		// Until the first batch run there is no watermark to merge at.
+		slog.InfoContext(ctx, "merge skipped", "reason", err.Error())
+		return &MergeSummary{}, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("merge for schedule event %s: %w", ev.ID, err)
 	}

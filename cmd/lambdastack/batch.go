@@ -7,10 +7,10 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/lambdastack/lambdastack/batch"
-	"github.com/lambdastack/lambdastack/internal/storage"
 )
 
 func init() {
@@ -23,7 +23,7 @@ batch view to --out (batch/granularity=hour|day/dt=…/, Parquet), then publishe
 batch/_manifest.json. The watermark is the end of the last hour closed for longer
 than --lateness; hours from it on are left to the speed layer. A rerun rebuilds
 only hours whose raw objects changed since the manifest (late data) and is a
-no-op otherwise; a run that dies part-way leaves the published view intact and
+no-op otherwise (--rebuild rebuilds every hour); a run that dies part-way leaves the published view intact and
 the next run finishes the job. Bad records are counted by reason, never fatal.
 Locations are directories or s3://bucket/prefix (standard AWS configuration).`,
 		setup: func(fs *flag.FlagSet) func(context.Context, *cliEnv, []string) error {
@@ -35,15 +35,16 @@ Locations are directories or s3://bucket/prefix (standard AWS configuration).`,
 				lateness = fs.Duration("lateness", batch.DefaultLateness, "how long after an hour closes the batch waits before taking it")
 				workers  = fs.Int("workers", 0, "decoding and aggregation workers (default: the number of CPUs)")
 				quiet    = fs.Bool("quiet", false, "no progress lines, only the summary")
+				rebuild  = fs.Bool("rebuild", false, "rebuild every hour from raw, even unchanged ones (after an upgrade that changes the view format; the next merge rewrites its days)")
 			)
 			return func(ctx context.Context, env *cliEnv, args []string) error {
 				if len(args) > 0 {
 					return usagef("unexpected arguments %q", args)
 				}
-				if *raw == "" || *out == "" {
-					return usagef("--raw and --out are required")
+				if err := required(map[string]string{"--raw": *raw, "--out": *out}); err != nil {
+					return err
 				}
-				b := &batch.Builder{Now: clock, Lateness: *lateness, Workers: *workers}
+				b := &batch.Builder{Now: clock, Lateness: *lateness, Workers: *workers, Rebuild: *rebuild}
 				var err error
 				if *from != "" {
 					if b.From, err = parseStart(*from); err != nil {
@@ -55,10 +56,10 @@ Locations are directories or s3://bucket/prefix (standard AWS configuration).`,
 						return usagef("--to: %v", err)
 					}
 				}
-				if b.Raw, err = storage.Open(ctx, *raw); err != nil {
+				if b.Raw, err = openStore(ctx, *raw); err != nil {
 					return err
 				}
-				if b.Out, err = storage.Open(ctx, *out); err != nil {
+				if b.Out, err = openStore(ctx, *out); err != nil {
 					return err
 				}
 				if !*quiet {
@@ -68,10 +69,34 @@ Locations are directories or s3://bucket/prefix (standard AWS configuration).`,
 				if err != nil {
 					return err
 				}
-				return printBatchSummary(env.stdout, sum)
+				if err := printBatchSummary(env.stdout, sum); err != nil {
+					return err
+				}
+				if sum.Unpublished != "" {
+					_, err = fmt.Fprintf(env.stdout, "  %s\n", sum.Unpublished)
+				}
+				return err
 			}
 		},
 	})
+}
+
+// required returns a usage error naming the flags (by name, in flag order)
+// whose value is empty, or nil.
+func required(flags map[string]string) error {
+	var missing []string
+	for _, name := range slices.Sorted(maps.Keys(flags)) {
+		if flags[name] == "" {
+			missing = append(missing, name)
+		}
+	}
+	switch len(missing) {
+	case 0:
+		return nil
+	case 1:
+		return usagef("%s is required", missing[0])
+	}
+	return usagef("%s and %s are required", strings.Join(missing[:len(missing)-1], ", "), missing[len(missing)-1])
 }
 
 func printBatchSummary(w io.Writer, s *batch.Summary) error {
