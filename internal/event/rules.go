@@ -70,10 +70,9 @@ const (
 // an event's time.
 func ValidTimeMillis(ms int64) bool { return ms >= MinTimeMillis && ms <= MaxTimeMillis }
 
-// validTime is ValidTimeMillis for a time.Time.
-func validTime(t time.Time) bool {
-	return !t.Before(time.UnixMilli(MinTimeMillis)) && t.Before(time.UnixMilli(MaxTimeMillis+1))
-}
+// validTime is ValidTimeMillis for a time.Time (of a parsed RFC 3339
+// text, so within a day of years 0000..9999, where UnixMilli is exact).
+func validTime(t time.Time) bool { return ValidTimeMillis(t.UnixMilli()) }
 
 // IsFuture reports whether an event time (Unix milliseconds) is too far
 // after the time it was received: the future_time rule.

@@ -96,6 +96,7 @@ func TestOneVerdictOnEveryPath(t *testing.T) {
 	for _, p := range paths() {
 		t.Run(p.name, func(t *testing.T) {
 			held := held(p, cs)
+			t.Logf("%d of the %d cases", len(held), len(cs))
 			got := p.verdict(t, held)
 			for i, c := range held {
 				if got[i] != c.want {
