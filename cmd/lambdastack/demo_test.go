@@ -344,3 +344,27 @@ func compareCounts[K comparable](t *testing.T, got, want map[K]int64) {
 		}
 	}
 }
+
+// TestDemoReconcilesAtEverySize runs the demo from one event to a thousand
+// over several seeds: each run must reconcile (small runs leave event types
+// and sources with only batch rows on a day the speed layer also covers,
+// which is where the users view's layer rule shows).
+func TestDemoReconcilesAtEverySize(t *testing.T) {
+	now := time.Date(2026, 11, 22, 10, 20, 0, 0, time.UTC)
+	for _, n := range []int{1, 10, 100, 300, 1000} {
+		for _, seed := range []uint64{1, 2, 3, 4, 5} {
+			t.Run(fmt.Sprintf("events=%d/seed=%d", n, seed), func(t *testing.T) {
+				var stdout, stderr bytes.Buffer
+				env := &cliEnv{stdout: &stdout, stderr: &stderr}
+				run, err := runDemo(context.Background(), env, demoOptions{events: n, hours: 4, shards: 2, seed: seed,
+					dir: filepath.Join(t.TempDir(), "out"), now: func() time.Time { return now }})
+				if err != nil {
+					t.Fatalf("%v\n%s", err, stderr.String())
+				}
+				if !run.report.Reconciled.OK() {
+					t.Fatalf("reconciliation: %v", run.report.Reconciled.Problems)
+				}
+			})
+		}
+	}
+}
