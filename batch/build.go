@@ -71,6 +71,9 @@ type Builder struct {
 	From, To time.Time
 	Workers  int
 	Progress *Progress
+	// Rebuild builds every hour in range from raw, whatever the manifest
+	// says (after a change of the view's format, such as its sketches).
+	Rebuild bool
 }
 
 // Summary says what a run did.
@@ -131,7 +134,7 @@ func (b *Builder) Run(ctx context.Context) (*Summary, error) {
 	}
 	rebuild := map[string]bool{}
 	for k, os := range byHour {
-		if rec, ok := old.Hours[k]; !ok || rec.Digest != inputDigest(os) {
+		if rec, ok := old.Hours[k]; b.Rebuild || !ok || rec.Digest != inputDigest(os) {
 			rebuild[k] = true
 		}
 	}

@@ -69,6 +69,19 @@ func Get(name string) (Query, error) {
 	return Query{}, fmt.Errorf("no query named %q (have: %s)", name, strings.Join(names, ", "))
 }
 
+// again reads a "-- param: NAME" header naming a parameter declared above:
+// the same parameter at one more placeholder.
+func (q Query) again(v string) (Param, bool) {
+	name := strings.TrimSpace(v)
+	for _, p := range q.Params {
+		if p.Name == name && !p.Again {
+			p.Again = true
+			return p, true
+		}
+	}
+	return Param{}, false
+}
+
 func parse(text string) (Query, error) {
 	q := Query{SQL: text}
 	for _, line := range strings.Split(text, "\n") {
@@ -86,6 +99,10 @@ func parse(text string) (Query, error) {
 		case "description":
 			q.Description = strings.TrimSpace(v)
 		case "param":
+			if p, ok := q.again(v); ok {
+				q.Params = append(q.Params, p)
+				continue
+			}
 			p, err := parseParam(v)
 			if err != nil {
 				return q, err

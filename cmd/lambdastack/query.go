@@ -123,7 +123,13 @@ func listQueries(env *cliEnv) error {
 	for _, q := range all {
 		fmt.Fprintf(env.stdout, "%s\n    %s\n", q.Name, q.Description)
 		for _, p := range q.Params {
+			if p.Again {
+				continue
+			}
 			typ := p.Type
+			if p.Choices != nil {
+				typ += " " + strings.Join(p.Choices, "|")
+			}
 			if p.Default != "" {
 				typ += ", default " + p.Default
 			}
