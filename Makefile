@@ -99,8 +99,13 @@ cfn-lint:
 
 # Unit and integration tests. Integration tests start moto_server themselves
 # (or use AWS_ENDPOINT_URL when it is set) and must run, not skip, in CI.
+# The packages whose code starts goroutines (the producer, the batch
+# workers, the emulator harness, the CLI's demo) run under the race detector
+# instead; it makes them about 2.5 times slower (docs/reliability.md).
+RACE_PKGS := ./batch ./streaming ./internal/testenv ./cmd/lambdastack
 test: tools deps moto cfn-lint chromium kcat cdk-deps fmt-check vet staticcheck cdk-check
-	./scripts/gotest.sh ./...
+	./scripts/gotest.sh $$($(GO) list ./... | grep -vxF "$$($(GO) list $(RACE_PKGS))")
+	GOTEST_LOG=bin/test-race.log ./scripts/gotest.sh -race $(RACE_PKGS)
 
 unit: deps
 	$(GO) test -count=1 -skip Integration ./...
@@ -125,8 +130,8 @@ cdk-deps:
 	npm ci --no-audit --no-fund --loglevel=error
 
 # cdk synth (which builds the Lambda bootstraps and runs cdk-nag: an
-# unsuppressed error fails it) for the default stage and a QuickSight-enabled
-# one, then cfn-lint on every template: zero errors allowed.
+# unsuppressed error fails it) for the default stage, a QuickSight-enabled
+# one and an MSK one, then cfn-lint on every template: zero errors allowed.
 #
 # jsii-runtime-go (v1.139.0, internal/kernel/process) waits for its node
 # child twice at exit, from a goroutine and from Close; when Close reaps it
@@ -139,6 +144,7 @@ cdk-check: cdk-deps
 	rm -rf $(CDK_OUT)
 	set -o pipefail; $(CDK) synth --quiet -o $(CDK_OUT)/default 2>&1 | sed -u 's/$(JSII_EXIT_RACE)//'
 	set -o pipefail; $(CDK) synth --quiet -o $(CDK_OUT)/quicksight $(CDK_QS) 2>&1 | sed -u 's/$(JSII_EXIT_RACE)//'
+	set -o pipefail; $(CDK) synth --quiet -o $(CDK_OUT)/msk -c stage=msk -c stream=msk 2>&1 | sed -u 's/$(JSII_EXIT_RACE)//'
 	cfn-lint --non-zero-exit-code error $(CDK_OUT)/*/*.template.json
 	@echo "cdk synth + cdk-nag + cfn-lint: OK ($$(ls $(CDK_OUT)/*/*.template.json | wc -l) templates, 0 errors)"
 
@@ -147,35 +153,32 @@ cdk-check: cdk-deps
 test-infra: deps moto cdk-check
 	./scripts/gotest.sh ./infra
 
-# kcat (Debian's kcat package, on librdkafka): the independent Kafka client
-# the Kafka wire tests check produce and the speed consumer against. Installed
-# with apt-get when we are root, its output in bin/apt-kcat.log. Without it
-# those tests skip locally and fail under CI=true.
-kcat:
-	@if bin=$$(command -v kcat); then echo "kcat: $$bin"; \
+# apt_install installs a Debian package a test needs when it is missing and
+# we are root: announced on its own line with what it brings, apt's output
+# kept in bin/apt-PACKAGE.log. Not root, or apt-get failing: the tests that
+# need it skip, and this says how to install it.
+# $(1) package, $(2) the commands it may provide, $(3) what needs it, $(4) what it brings.
+define apt_install
+	@mkdir -p $(BIN); bin=; for c in $(2); do bin=$$(command -v $$c) && break; done; \
+	if [ -n "$$bin" ]; then echo "$(1): $$bin"; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		echo "kcat: installing Debian's kcat package with apt-get (log: $(BIN)/apt-kcat.log)"; mkdir -p $(BIN); \
-		if (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y kcat) >$(BIN)/apt-kcat.log 2>&1; then \
-			echo "kcat: installed $$(command -v kcat)"; \
-		else echo "kcat: apt-get failed, see $(BIN)/apt-kcat.log"; exit 1; fi; \
-	else echo "No kcat (and it could not be installed with apt-get): the Kafka wire tests will skip, or fail under CI=true."; \
-		echo "Install it:   apt-get install kcat"; fi
+		echo "$(1): installing Debian's $(1) package with apt-get for $(3) ($(4)); log: $(BIN)/apt-$(1).log"; \
+		if (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $(1)) >$(BIN)/apt-$(1).log 2>&1; then \
+			echo "$(1): installed ($$(grep -c '^Setting up' $(BIN)/apt-$(1).log) packages set up, see the log)"; \
+		else echo "$(1): apt-get failed (last lines of $(BIN)/apt-$(1).log below); $(3) will skip"; tail -5 $(BIN)/apt-$(1).log; fi; \
+	else echo "No $(1) (and not root, so apt-get is not tried): $(3) will skip."; \
+		echo "Install it:   sudo apt-get install $(1)"; fi
+endef
 
-# Headless Chromium for the dashboard screenshot checks: Debian's chromium
-# package, installed with apt-get when we are root, announced first (it
-# brings about 115 packages, ~400 MB, some upgraded) with apt's output kept
-# in bin/apt-chromium.log. Without it only the screenshot parts of the tests
-# skip, and say so.
+# kcat (Debian's kcat, on librdkafka): the independent Kafka client the Kafka
+# wire tests (cmd/lambdastack/kcat_test.go) check produce and the speed
+# consumer against; without it they skip, and fail under CI=true.
+kcat:
+	$(call apt_install,kcat,kcat,the Kafka wire tests,librdkafka and a few libraries)
+
+# Headless Chromium for the dashboard screenshot checks (Debian's chromium).
 chromium:
-	@mkdir -p $(BIN); \
-	if bin=$$(command -v chromium || command -v chromium-browser || command -v google-chrome); then echo "chromium: $$bin"; \
-	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		echo "chromium: installing Debian's chromium package and its dependencies with apt-get (about 115 packages, ~400 MB); log: $(BIN)/apt-chromium.log"; \
-		if (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium) >$(BIN)/apt-chromium.log 2>&1; then \
-			echo "chromium: installed $$(command -v chromium) ($$(grep -c '^Setting up' $(BIN)/apt-chromium.log) packages set up, see the log)"; \
-		else echo "chromium: apt-get failed (last lines of $(BIN)/apt-chromium.log below); the screenshot checks will skip"; tail -5 $(BIN)/apt-chromium.log; fi; \
-	else echo "No Chromium (and not root, so apt-get is not tried): the dashboard screenshot checks will skip."; \
-		echo "Install it:   sudo apt-get install chromium"; fi
+	$(call apt_install,chromium,chromium chromium-browser google-chrome,the dashboard screenshot checks,about 115 packages and 400 MB; some installed ones are upgraded)
 
 # Batch view benchmark against DuckDB (own module under bench/: cgo, not in the main build).
 # Writes a 5M-event Parquet and NDJSON file once under bench/out/ (gitignored).

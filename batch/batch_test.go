@@ -56,6 +56,17 @@ func TestBatchThenMerge(t *testing.T) {
 	if sum.Duplicates == 0 {
 		t.Error("no duplicates seen; the data has some")
 	}
+	// The manifest records each object's real size.
+	man, err := storage.ReadManifest(ctx, out, batch.BatchManifestKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range man.Objects {
+		data, err := storage.ReadAll(ctx, out, o.Key)
+		if err != nil || o.Size == 0 || o.Size != int64(len(data)) {
+			t.Errorf("manifest: %s size %d, stored %d bytes (%v)", o.Key, o.Size, len(data), err)
+		}
+	}
 
 	before := func(h time.Time) bool { return h.Before(wm) }
 	checkRows(t, "batch hours", readView(t, out, "batch/", agg.Hour), expected(d.events, agg.Hour, before))

@@ -62,13 +62,13 @@ func parseCanonical(line []byte) (canonical, bool) {
 	if !s.lit(`{"event_id":"`) {
 		return c, false
 	}
-	if c.id, ok = s.str(); !ok || len(c.id) == 0 || len(c.id) > event.MaxEventIDBytes {
+	if c.id, ok = s.str(); !ok || !event.ValidEventID(c.id) {
 		return c, false
 	}
 	if !s.lit(`,"event_type":"`) {
 		return c, false
 	}
-	if c.typ, ok = s.str(); !ok || !validEventType(bytesString(c.typ)) {
+	if c.typ, ok = s.str(); !ok || !event.ValidEventType(c.typ) {
 		return c, false
 	}
 	if !s.lit(`,"event_time":"`) {
@@ -80,19 +80,19 @@ func parseCanonical(line []byte) (canonical, bool) {
 	if !s.lit(`,"user_id":"`) {
 		return c, false
 	}
-	if c.user, ok = s.str(); !ok || len(c.user) == 0 || len(c.user) > event.MaxUserIDBytes {
+	if c.user, ok = s.str(); !ok || !event.ValidUserID(c.user) {
 		return c, false
 	}
 	if s.lit(`,"session_id":"`) {
 		sess, ok := s.str()
-		if !ok || len(sess) == 0 || len(sess) > event.MaxSessionBytes {
+		if !ok || len(sess) == 0 || !event.ValidSessionID(sess) { // AppendJSON omits an empty one
 			return c, false
 		}
 	}
 	if !s.lit(`,"source":"`) {
 		return c, false
 	}
-	if c.src, ok = s.str(); !ok || len(c.src) == 0 || len(c.src) > event.MaxSourceBytes {
+	if c.src, ok = s.str(); !ok || len(c.src) == 0 || !event.ValidSource(c.src) {
 		return c, false
 	}
 	if s.lit(`,"value":`) {
@@ -104,7 +104,7 @@ func parseCanonical(line []byte) (canonical, bool) {
 		v, err := strconv.ParseFloat(bytesString(num), 64)
 		// Only the exact text strconv writes for v: valid JSON, finite.
 		var buf [32]byte
-		if err != nil || !finite(v) || !bytes.Equal(strconv.AppendFloat(buf[:0], v, 'g', -1, 64), num) {
+		if err != nil || !event.ValidValue(v) || !bytes.Equal(strconv.AppendFloat(buf[:0], v, 'g', -1, 64), num) {
 			return c, false
 		}
 		c.value = v
@@ -124,7 +124,7 @@ func parseCanonical(line []byte) (canonical, bool) {
 			if _, ok := s.str(); !ok {
 				return c, false
 			}
-			if n++; n > event.MaxAttributes {
+			if n++; !event.ValidAttributeCount(n) {
 				return c, false
 			}
 		}
@@ -132,7 +132,8 @@ func parseCanonical(line []byte) (canonical, bool) {
 	if !s.lit(`,"received_time":"`) {
 		return c, false
 	}
-	if _, ok = s.time(); !ok {
+	received, ok := s.time()
+	if !ok || event.IsFuture(c.millis, received) {
 		return c, false
 	}
 	if !s.lit(`,"dt":"`) {

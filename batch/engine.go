@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"math"
 	"runtime"
 	"slices"
 	"sort"
@@ -19,6 +18,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet"
 
 	"github.com/lambdastack/lambdastack/internal/agg"
+	"github.com/lambdastack/lambdastack/internal/event"
 	"github.com/lambdastack/lambdastack/internal/hll"
 	"github.com/lambdastack/lambdastack/internal/views"
 )
@@ -142,6 +142,18 @@ func (b *block) reject(reason string) {
 		b.bad = map[string]int64{}
 	}
 	b.bad[reason]++
+}
+
+// rejectColumns counts a columnar row that failed a field check under the
+// reason the event model's owner gives it. It returns false, counting
+// nothing, when the owner accepts the row.
+func (b *block) rejectColumns(c *event.Columns) bool {
+	rej := event.CheckColumns(c)
+	if rej == nil {
+		return false
+	}
+	b.reject(string(rej.Reason))
+	return true
 }
 
 // interner gives small ids to event types and sources, shared by the
@@ -659,23 +671,6 @@ func aggregatePartition(blocks []*block, starts []int, sc []*scattered, p int) (
 	}
 	return accs, dups
 }
-
-// validEventType reports whether v matches ^[a-z][a-z0-9_.-]{0,63}$, the
-// event contract's rule.
-func validEventType(v string) bool {
-	if len(v) == 0 || len(v) > 64 || v[0] < 'a' || v[0] > 'z' {
-		return false
-	}
-	for i := 1; i < len(v); i++ {
-		c := v[i]
-		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_' || c == '.' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
-
-func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
 // Rows is views.Rows with the rows (sketch encoding and estimate, the
 // costly part) made on up to workers goroutines.

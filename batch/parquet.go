@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"time"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -22,9 +21,10 @@ import (
 	"github.com/lambdastack/lambdastack/internal/event"
 )
 
-// The raw columns the batch view needs; the others (session_id,
-// received_time, attributes) are never read.
-var rawColumns = []string{"event_id", "event_type", "event_time", "user_id", "source", "value"}
+// The raw columns read: those the batch view needs, and those the event
+// rules check (session_id, received_time, and attributes, whose leaves are
+// found by path).
+var rawColumns = []string{"event_id", "event_type", "event_time", "user_id", "session_id", "source", "value", "received_time"}
 
 // dictColumns are read as Arrow dictionaries where the file is dictionary
 // encoded, so each distinct string is interned or hashed once per batch.
@@ -117,6 +117,14 @@ func (c strColumn) dictValue(j int) []byte { return strAt(c.dict.Dictionary(), j
 // index is row i's dictionary index.
 func (c strColumn) index(i int) int { return c.dict.GetValueIndex(i) }
 
+// column is row i as the event model reads it.
+func (c strColumn) column(i int) event.Column {
+	if c.arr == nil || c.arr.IsNull(i) {
+		return event.Column{}
+	}
+	return event.Column{Value: c.value(i), Valid: true}
+}
+
 // value is row i's bytes (nil when null).
 func (c strColumn) value(i int) []byte {
 	if c.arr.IsNull(i) {
@@ -137,32 +145,24 @@ func readRowGroup(ctx context.Context, st *runState, data []byte, md *metadata.F
 	props := pqarrow.ArrowReadProperties{BatchSize: 64 << 10}
 	schema := md.Schema
 	var cols []int
-	have := map[string]bool{}
 	for _, name := range rawColumns {
 		idx := schema.ColumnIndexByName(name)
 		if idx < 0 {
-			continue
+			continue // an absent column reads as nulls
 		}
-		have[name] = true
 		cols = append(cols, idx)
 		if dictColumns[name] && fullyDict(md, rg, idx) {
 			props.SetReadDict(idx, true)
 		}
 	}
+	for i := 0; i < schema.NumColumns(); i++ {
+		if p := schema.Column(i).ColumnPath(); len(p) > 1 && p[0] == "attributes" {
+			cols = append(cols, i)
+		}
+	}
 	nrows := md.RowGroup(rg).NumRows()
 	b.grow(int(nrows))
 	b.idRow = slices.Grow(b.idRow, int(nrows))
-	for _, req := range []string{"event_id", "event_type", "event_time", "user_id"} {
-		if !have[req] {
-			// A file without a required column: every row is bad.
-			b.rows += nrows
-			if b.bad == nil {
-				b.bad = map[string]int64{}
-			}
-			b.bad[string(event.ReasonMissingField)] += nrows
-			return nil
-		}
-	}
 	fr, err := pqarrow.NewFileReader(pf, props, memory.DefaultAllocator)
 	if err != nil {
 		return fmt.Errorf("reading Parquet schema of %s: %w", s.Name, err)
@@ -245,35 +245,31 @@ func newTimeColumn(a arrow.Array) (timeColumn, bool) {
 	return c, false
 }
 
-// millis returns row i's time; ok is false when null or unparseable.
-func (c timeColumn) millis(i int) (int64, bool) {
-	if c.arr.IsNull(i) {
-		return 0, false
+// at returns row i's time as the event model reads it.
+func (c timeColumn) at(i int) event.TimeColumn {
+	if c.arr == nil || c.arr.IsNull(i) {
+		return event.TimeColumn{}
 	}
+	t := event.TimeColumn{Valid: true}
 	switch {
 	case c.ts != nil:
 		v := int64(c.ts[i])
-		if c.mul != 0 {
-			return v * c.mul, true
+		switch {
+		case c.mul != 0:
+			if v > event.MaxTimeMillis/c.mul || v < event.MinTimeMillis/c.mul {
+				t.Bad = true
+			}
+			t.Millis = v * c.mul
+		default:
+			t.Millis = floorDiv(v, c.div)
 		}
-		if c.div == 1 {
-			return v, true
-		}
-		q := v / c.div
-		if v%c.div < 0 {
-			q--
-		}
-		return q, true
 	case c.ints != nil:
-		return c.ints[i], true
+		t.Millis = c.ints[i]
 	case c.isStr:
-		t, err := time.Parse(time.RFC3339Nano, string(c.strs.value(i)))
-		if err != nil {
-			return 0, false
-		}
-		return t.UnixMilli(), true
+		tm, ok := event.ParseTime(string(c.strs.value(i)))
+		t.Millis, t.Bad = tm.UnixMilli(), !ok
 	}
-	return 0, false
+	return t
 }
 
 func addRecord(st *runState, rec arrow.RecordBatch, s Source, b *block) error {
@@ -286,33 +282,43 @@ func addRecord(st *runState, rec arrow.RecordBatch, s Source, b *block) error {
 		}
 		return rec.Column(idx[0])
 	}
-	ids, ok1 := newStrColumn(col("event_id"))
-	types, ok2 := newStrColumn(col("event_type"))
-	users, ok3 := newStrColumn(col("user_id"))
-	times, ok4 := newTimeColumn(col("event_time"))
-	if !ok1 || !ok2 || !ok3 || !ok4 {
-		// A required column of a type we cannot read: every row is bad.
+	// strCol reads a string column; an absent one is all nulls.
+	strCol := func(name string) (strColumn, bool) {
+		a := col(name)
+		if a == nil {
+			return strColumn{}, true
+		}
+		return newStrColumn(a)
+	}
+	timeCol := func(name string) (timeColumn, bool) {
+		a := col(name)
+		if a == nil {
+			return timeColumn{}, true
+		}
+		return newTimeColumn(a)
+	}
+	ids, ok1 := strCol("event_id")
+	types, ok2 := strCol("event_type")
+	users, ok3 := strCol("user_id")
+	times, ok4 := timeCol("event_time")
+	sessions, ok5 := strCol("session_id")
+	srcs, ok6 := strCol("source")
+	recv, ok7 := timeCol("received_time")
+	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 || !ok6 || !ok7 {
+		// A column of a type no event field can have: every row is bad.
 		if b.bad == nil {
 			b.bad = map[string]int64{}
 		}
 		b.bad[string(event.ReasonBadType)] += int64(n)
 		return nil
 	}
-	var srcs strColumn
-	hasSrc := false
-	if a := col("source"); a != nil {
-		var ok bool
-		if srcs, ok = newStrColumn(a); !ok {
-			return fmt.Errorf("column source has type %s, want string", a.DataType())
-		}
-		hasSrc = true
-	}
-	var vals *array.Float64
+	var vals arrow.Array
 	var valF []float64
 	if a := col("value"); a != nil {
+		vals = a
 		switch v := a.(type) {
 		case *array.Float64:
-			vals, valF = v, v.Float64Values()
+			valF = v.Float64Values()
 		case *array.Float32, *array.Int64, *array.Int32:
 			// Convert once; rare (engines that narrowed the column).
 			valF = make([]float64, n)
@@ -330,17 +336,24 @@ func addRecord(st *runState, rec arrow.RecordBatch, s Source, b *block) error {
 			return fmt.Errorf("column value has type %s, want double", a.DataType())
 		}
 	}
+	attrs, _ := col("attributes").(*array.Map)
+	var attrItems arrow.Array
+	if attrs != nil {
+		attrItems = attrs.Items()
+	}
 
-	ids.arr.Retain() // the block reads event_ids from it later
+	if ids.arr != nil {
+		ids.arr.Retain() // the block reads event_ids from it later
+	} // else no row is kept, so nothing reads the ids
 	b.idCols = append(b.idCols, ids)
 	b.idColStart = append(b.idColStart, len(b.fp))
 
-	// Per-dictionary lookups: interned ids and hashes once per entry.
+	// Per-dictionary lookups: interned ids and checks once per entry.
 	const invalid = ^uint32(0)
 	typeIDs := make([]uint32, types.dictLen())
 	for j := range typeIDs {
 		v := types.dictValue(j)
-		if validEventType(string(v)) {
+		if event.ValidEventType(v) {
 			typeIDs[j] = st.types.id(string(v))
 		} else {
 			typeIDs[j] = invalid
@@ -348,11 +361,7 @@ func addRecord(st *runState, rec arrow.RecordBatch, s Source, b *block) error {
 	}
 	userHashes := make([]uint64, users.dictLen())
 	for j := range userHashes {
-		v := users.dictValue(j)
-		userHashes[j] = agg.UserHash(string(v))
-		if len(v) == 0 || len(v) > event.MaxUserIDBytes {
-			userHashes[j] = 0 // checked below by length
-		}
+		userHashes[j] = agg.UserHash(string(users.dictValue(j)))
 	}
 	srcIDs := make([]uint32, srcs.dictLen())
 	for j := range srcIDs {
@@ -368,108 +377,79 @@ func addRecord(st *runState, rec arrow.RecordBatch, s Source, b *block) error {
 	}
 
 	for i := 0; i < n; i++ {
-		id := ids.value(i)
-		if id == nil {
-			b.reject(string(event.ReasonMissingField))
-			continue
+		c := event.Columns{
+			EventID:      ids.column(i),
+			EventType:    types.column(i),
+			UserID:       users.column(i),
+			SessionID:    sessions.column(i),
+			Source:       srcs.column(i),
+			EventTime:    times.at(i),
+			ReceivedTime: recv.at(i),
 		}
-		if len(id) == 0 || len(id) > event.MaxEventIDBytes {
-			b.reject(string(event.ReasonBadValue))
-			continue
+		if valF != nil && !vals.IsNull(i) {
+			c.Value, c.HasValue = valF[i], true
 		}
-		var typ uint32
-		if types.arr.IsNull(i) {
-			b.reject(string(event.ReasonMissingField))
-			continue
+		if attrs != nil && !attrs.IsNull(i) {
+			from, to := attrs.ValueOffsets(i)
+			c.HasAttributes, c.Attributes = true, int(to-from)
+			for k := from; k < to; k++ {
+				if attrItems.IsNull(int(k)) {
+					c.NullValues++
+				}
+			}
 		}
-		if types.dict != nil {
-			typ = typeIDs[types.index(i)]
-		} else {
-			v := types.value(i)
-			if validEventType(string(v)) {
-				typ = localTypes.idBytes(v)
+		var typ uint32 = invalid
+		if c.EventType.Valid {
+			if types.dict != nil {
+				typ = typeIDs[types.index(i)]
+			} else if event.ValidEventType(c.EventType.Value) {
+				typ = localTypes.idBytes(c.EventType.Value)
+			}
+		}
+		src := unknown
+		if c.Source.Valid && len(c.Source.Value) > 0 {
+			if srcs.dict != nil {
+				src = srcIDs[srcs.index(i)]
+			} else if event.ValidSource(c.Source.Value) && event.ValidUTF8(c.Source.Value) {
+				src = localSources.idBytes(c.Source.Value)
 			} else {
-				typ = invalid
+				src = invalid
 			}
 		}
-		if typ == invalid {
-			b.reject(string(event.ReasonBadValue))
+		ok := typ != invalid && src != invalid && event.ValidEventID(c.EventID.Value) && event.ValidUTF8(c.EventID.Value) &&
+			event.ValidUserID(c.UserID.Value) && event.ValidUTF8(c.UserID.Value) && event.ValidUTF8(c.SessionID.Value) &&
+			c.EventTime.Valid && !c.EventTime.Bad && event.ValidTimeMillis(c.EventTime.Millis) &&
+			event.ValidSessionID(c.SessionID.Value) && (!c.HasValue || event.ValidValue(c.Value)) &&
+			c.NullValues == 0 && event.ValidAttributeCount(c.Attributes) &&
+			c.ReceivedTime.Valid && !c.ReceivedTime.Bad && event.ValidTimeMillis(c.ReceivedTime.Millis) &&
+			!event.IsFuture(c.EventTime.Millis, c.ReceivedTime.Millis)
+		if !ok && b.rejectColumns(&c) {
 			continue
 		}
-		if users.arr.IsNull(i) {
-			b.reject(string(event.ReasonMissingField))
-			continue
-		}
-		var uh uint64
-		if users.dict != nil {
-			j := users.index(i)
-			if l := len(users.dictValue(j)); l == 0 || l > event.MaxUserIDBytes {
-				b.reject(string(event.ReasonBadValue))
-				continue
-			}
-			uh = userHashes[j]
-		} else {
-			v := users.value(i)
-			if len(v) == 0 || len(v) > event.MaxUserIDBytes {
-				b.reject(string(event.ReasonBadValue))
-				continue
-			}
-			uh = agg.UserHash(unsafe.String(unsafe.SliceData(v), len(v)))
-		}
-		ms, ok := times.millis(i)
-		if !ok {
-			if times.arr.IsNull(i) {
-				b.reject(string(event.ReasonMissingField))
-			} else {
-				b.reject(string(event.ReasonBadValue))
-			}
-			continue
-		}
-		win := hourWindow(ms)
+		win := hourWindow(c.EventTime.Millis)
 		if check && win != want {
 			b.reject(ReasonWrongHour)
 			continue
 		}
-		src := unknown
-		if hasSrc && !srcs.arr.IsNull(i) {
-			if srcs.dict != nil {
-				src = srcIDs[srcs.index(i)]
-			} else {
-				v := srcs.value(i)
-				switch {
-				case len(v) == 0:
-					src = unknown
-				case len(v) > event.MaxSourceBytes:
-					src = invalid
-				default:
-					src = localSources.idBytes(v)
-				}
-			}
+		var uh uint64
+		if users.dict != nil {
+			uh = userHashes[users.index(i)]
+		} else {
+			uh = agg.UserHash(bytesString(c.UserID.Value))
 		}
-		if src == invalid {
-			b.reject(string(event.ReasonBadValue))
-			continue
-		}
-		var v float64
-		if valF != nil && (vals == nil || !vals.IsNull(i)) {
-			v = valF[i]
-			if !finite(v) {
-				b.reject(string(event.ReasonBadValue))
-				continue
-			}
-		}
-		b.add(agg.Fingerprint(unsafe.String(unsafe.SliceData(id), len(id))), uh, v, win, typ, src)
+		b.add(agg.Fingerprint(bytesString(c.EventID.Value)), uh, c.Value, win, typ, src)
 		b.idRow = append(b.idRow, uint32(i))
 	}
 	return nil
 }
 
-// sourceID interns a source value: empty means unknown, too long is invalid.
+// sourceID interns a source value: empty means unknown, an invalid one is
+// ^uint32(0).
 func sourceID(st *runState, v []byte) uint32 {
 	switch {
 	case len(v) == 0:
 		return st.sources.id(event.DefaultSource)
-	case len(v) > event.MaxSourceBytes:
+	case !event.ValidSource(v) || !event.ValidUTF8(v):
 		return ^uint32(0)
 	}
 	return st.sources.id(string(v))

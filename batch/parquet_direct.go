@@ -25,13 +25,20 @@ import (
 // directLayout is where the direct reader finds each column.
 type directLayout struct {
 	id, typ, user, time, src, value int   // leaf column indices; -1 when absent
-	timeDiv                         int64 // event_time units per millisecond
+	session, received               int   // leaf column indices; -1 when absent
+	timeDiv, receivedDiv            int64 // event_time and received_time units per millisecond
+	// attrs is the leaf of the attributes map's values (-1 when absent);
+	// a definition level of attrEntry or more is an entry, attrEntry
+	// itself a null value when attrNullable.
+	attrs        int
+	attrEntry    int16
+	attrNullable bool
 }
 
 // planDirect checks whether the file can be read directly.
 func planDirect(md *metadata.FileMetaData) (directLayout, bool) {
 	sc := md.Schema
-	l := directLayout{id: -1, typ: -1, user: -1, time: -1, src: -1, value: -1}
+	l := directLayout{id: -1, typ: -1, user: -1, time: -1, src: -1, value: -1, session: -1, received: -1, attrs: -1}
 	for _, c := range []struct {
 		name string
 		dst  *int
@@ -41,8 +48,10 @@ func planDirect(md *metadata.FileMetaData) (directLayout, bool) {
 		{"event_type", &l.typ, parquet.Types.ByteArray},
 		{"user_id", &l.user, parquet.Types.ByteArray},
 		{"event_time", &l.time, parquet.Types.Int64},
+		{"session_id", &l.session, parquet.Types.ByteArray},
 		{"source", &l.src, parquet.Types.ByteArray},
 		{"value", &l.value, parquet.Types.Double},
+		{"received_time", &l.received, parquet.Types.Int64},
 	} {
 		idx := sc.ColumnIndexByName(c.name)
 		if idx < 0 {
@@ -57,22 +66,168 @@ func planDirect(md *metadata.FileMetaData) (directLayout, bool) {
 	if l.id < 0 || l.typ < 0 || l.user < 0 || l.time < 0 {
 		return l, false // pqarrow's path counts the missing column
 	}
-	// event_time: a timestamp in any unit, or plain INT64 epoch millis.
-	col := sc.Column(l.time)
-	l.timeDiv = 1
+	l.timeDiv = timeDiv(sc.Column(l.time))
+	if l.received >= 0 {
+		l.receivedDiv = timeDiv(sc.Column(l.received))
+	}
+	// attributes: a map (one repeated level) whose value leaf is a string.
+	for i := 0; i < sc.NumColumns(); i++ {
+		col := sc.Column(i)
+		path := col.ColumnPath()
+		if len(path) == 0 || path[0] != "attributes" {
+			continue
+		}
+		if len(path) != 3 || col.MaxRepetitionLevel() != 1 || col.PhysicalType() != parquet.Types.ByteArray {
+			return l, false
+		}
+		if path[2] != "value" {
+			continue
+		}
+		l.attrs = i
+		l.attrNullable = col.SchemaNode().RepetitionType() == parquet.Repetitions.Optional
+		l.attrEntry = col.MaxDefinitionLevel()
+		if l.attrNullable {
+			l.attrEntry--
+		}
+	}
+	return l, true
+}
+
+// timeDiv is the units per millisecond of an INT64 time column: a
+// timestamp in any unit, or plain epoch milliseconds.
+func timeDiv(col *schema.Column) int64 {
 	// arrow-go returns the logical type by value (older versions by
 	// pointer), so ask for the method rather than the concrete type.
 	if ts, ok := col.LogicalType().(interface{ TimeUnit() schema.TimeUnitType }); ok {
 		switch ts.TimeUnit() {
 		case schema.TimeUnitMicros:
-			l.timeDiv = 1000
+			return 1000
 		case schema.TimeUnitNanos:
-			l.timeDiv = 1000000
+			return 1000000
 		}
 	} else if col.ConvertedType() == schema.ConvertedTypes.TimestampMicros {
-		l.timeDiv = 1000
+		return 1000
 	}
-	return l, true
+	return 1
+}
+
+// int64Range is a column chunk's minimum and maximum from its statistics;
+// ok is false when they are not recorded or the chunk has nulls.
+func int64Range(rgr *file.RowGroupReader, idx int) (lo, hi int64, ok bool) {
+	cc, err := rgr.MetaData().ColumnChunk(idx)
+	if err != nil {
+		return 0, 0, false
+	}
+	if set, err := cc.StatsSet(); err != nil || !set {
+		return 0, 0, false
+	}
+	st, err := cc.Statistics()
+	if err != nil {
+		return 0, 0, false
+	}
+	is, isInt := st.(*metadata.Int64Statistics)
+	if !isInt || !is.HasMinMax() || !is.HasNullCount() || is.NullCount() != 0 {
+		return 0, 0, false
+	}
+	return is.Min(), is.Max(), true
+}
+
+// receivedNeeded reports whether the rules need received_time read row by
+// row: false when the statistics show every received_time present and in
+// range and no event_time more than the allowed skew after the earliest.
+func receivedNeeded(rgr *file.RowGroupReader, l directLayout) bool {
+	rlo, rhi, ok1 := int64Range(rgr, l.received)
+	_, ehi, ok2 := int64Range(rgr, l.time)
+	if !ok1 || !ok2 {
+		return true
+	}
+	rlo, rhi, ehi = floorDiv(rlo, l.receivedDiv), floorDiv(rhi, l.receivedDiv), floorDiv(ehi, l.timeDiv)
+	return !event.ValidTimeMillis(rlo) || !event.ValidTimeMillis(rhi) || event.IsFuture(ehi, rlo)
+}
+
+// floorDiv divides v by d rounding down (a time before 1970 stays in its
+// millisecond).
+func floorDiv(v, d int64) int64 {
+	if d == 1 {
+		return v
+	}
+	q := v / d
+	if v%d < 0 {
+		q--
+	}
+	return q
+}
+
+// attrCounts is, per row, the number of attributes, of null attribute
+// values, and whether the map is present.
+type attrCounts struct {
+	n, nulls []int32
+	present  []bool
+}
+
+// readAttrCounts counts the attributes of each of n rows from the levels of
+// the map's value leaf. It returns empty counts when every row passes the
+// attribute rules, so the rows need no check of their own.
+func readAttrCounts(rgr *file.RowGroupReader, l directLayout, n int64, sc *directScratch) (attrCounts, error) {
+	cc, err := rgr.MetaData().ColumnChunk(l.attrs)
+	if err != nil {
+		return attrCounts{}, err
+	}
+	total := cc.NumValues()
+	cr, err := rgr.Column(l.attrs)
+	if err != nil {
+		return attrCounts{}, err
+	}
+	r, ok := cr.(*file.ByteArrayColumnChunkReader)
+	if !ok {
+		return attrCounts{}, fmt.Errorf("column %d is not BYTE_ARRAY", l.attrs)
+	}
+	if int64(cap(sc.attrDefs)) < total {
+		sc.attrDefs, sc.attrReps, sc.attrVals = make([]int16, total), make([]int16, total), make([]parquet.ByteArray, total)
+	}
+	defs, reps, vals := sc.attrDefs[:total], sc.attrReps[:total], sc.attrVals[:total]
+	defer clear(vals) // the pooled buffer must not keep the pages alive
+	var lvls int64
+	read := 0
+	for lvls < total {
+		nl, nv, err := r.ReadBatch(total-lvls, vals[read:], defs[lvls:], reps[lvls:])
+		if err != nil {
+			return attrCounts{}, err
+		}
+		if nl == 0 {
+			return attrCounts{}, fmt.Errorf("ended after %d of %d levels", lvls, total)
+		}
+		lvls += nl
+		read += nv
+	}
+	c := attrCounts{n: make([]int32, n), nulls: make([]int32, n), present: make([]bool, n)}
+	row := -1
+	for k, d := range defs {
+		if reps[k] == 0 {
+			if row++; int64(row) >= n {
+				return attrCounts{}, fmt.Errorf("more than %d rows", n)
+			}
+			c.present[row] = d >= l.attrEntry-1
+		}
+		if row < 0 {
+			return attrCounts{}, fmt.Errorf("levels start inside a row")
+		}
+		if d >= l.attrEntry {
+			c.n[row]++
+			if l.attrNullable && d == l.attrEntry {
+				c.nulls[row]++
+			}
+		}
+	}
+	if int64(row+1) != n {
+		return attrCounts{}, fmt.Errorf("%d rows of %d", row+1, n)
+	}
+	for i := range c.n {
+		if c.nulls[i] > 0 || !event.ValidAttributeCount(int(c.n[i])) {
+			return c, nil
+		}
+	}
+	return attrCounts{}, nil
 }
 
 // byteArrays reads a BYTE_ARRAY column of n rows into dst (reallocated
@@ -226,8 +381,10 @@ func bytesString(b []byte) string { return unsafe.String(unsafe.SliceData(b), le
 // directScratch holds the column buffers a row group needs only while it
 // is read (event_ids are kept by the block, so they get fresh memory).
 type directScratch struct {
-	types, users, srcs []parquet.ByteArray
-	defs               []int16
+	types, users, sessions, srcs []parquet.ByteArray
+	defs                         []int16
+	attrDefs, attrReps           []int16
+	attrVals                     []parquet.ByteArray
 }
 
 var scratchPool = sync.Pool{New: func() any { return &directScratch{} }}
@@ -255,6 +412,23 @@ func readRowGroupDirect(st *runState, pf *file.Reader, l directLayout, rg int, s
 	if err != nil {
 		return fmt.Errorf("reading event_time: %w", err)
 	}
+	var sessions []parquet.ByteArray
+	if l.session >= 0 {
+		if sessions, err = byteArrays(rgr, l.session, n, sc.sessions, &sc.defs); err != nil {
+			return fmt.Errorf("reading session_id: %w", err)
+		}
+		sc.sessions = sessions
+		valid := true
+		for _, v := range sessions {
+			if !event.ValidSessionID(v) || !event.ValidUTF8(v) {
+				valid = false
+				break
+			}
+		}
+		if valid {
+			sessions = nil // no row needs a check of its own
+		}
+	}
 	var srcs []parquet.ByteArray
 	if l.src >= 0 {
 		if srcs, err = byteArrays(rgr, l.src, n, sc.srcs, &sc.defs); err != nil {
@@ -267,6 +441,22 @@ func readRowGroupDirect(st *runState, pf *file.Reader, l directLayout, rg int, s
 	if l.value >= 0 {
 		if vals, valOK, err = float64s(rgr, l.value, n); err != nil {
 			return fmt.Errorf("reading value: %w", err)
+		}
+	}
+	var recv []int64
+	var recvOK []bool
+	recvChecked := false // every row's received_time passes, by the statistics
+	if l.received >= 0 && !receivedNeeded(rgr, l) {
+		recvChecked = true
+	} else if l.received >= 0 {
+		if recv, recvOK, err = int64s(rgr, l.received, n); err != nil {
+			return fmt.Errorf("reading received_time: %w", err)
+		}
+	}
+	var attrs attrCounts
+	if l.attrs >= 0 {
+		if attrs, err = readAttrCounts(rgr, l, n, sc); err != nil {
+			return fmt.Errorf("reading attributes: %w", err)
 		}
 	}
 
@@ -284,51 +474,77 @@ func readRowGroupDirect(st *runState, pf *file.Reader, l directLayout, rg int, s
 	if check {
 		want = hourWindow(s.Hour.UnixMilli())
 	}
-	for i := 0; i < int(n); i++ {
-		id := ids[i]
+	// row is row i as the event model's owner reads it, for the rows that
+	// fail a check below.
+	row := func(i int) *event.Columns {
+		c := &event.Columns{
+			EventID:   event.Column{Value: ids[i], Valid: ids[i] != nil},
+			EventType: event.Column{Value: types[i], Valid: types[i] != nil},
+			UserID:    event.Column{Value: users[i], Valid: users[i] != nil},
+			EventTime: event.TimeColumn{Millis: floorDiv(times[i], l.timeDiv), Valid: timeOK == nil || timeOK[i]},
+		}
+		if sessions != nil {
+			c.SessionID = event.Column{Value: sessions[i], Valid: sessions[i] != nil}
+		}
+		if srcs != nil {
+			c.Source = event.Column{Value: srcs[i], Valid: srcs[i] != nil}
+		}
+		if vals != nil && (valOK == nil || valOK[i]) {
+			c.Value, c.HasValue = vals[i], true
+		}
 		switch {
-		case id == nil:
-			b.reject(string(event.ReasonMissingField))
-			continue
-		case len(id) == 0 || len(id) > event.MaxEventIDBytes:
-			b.reject(string(event.ReasonBadValue))
-			continue
+		case recvChecked:
+			c.ReceivedTime = event.TimeColumn{Millis: c.EventTime.Millis, Valid: true} // passes, as the statistics show
+		case recv != nil:
+			c.ReceivedTime = event.TimeColumn{Millis: floorDiv(recv[i], l.receivedDiv), Valid: recvOK == nil || recvOK[i]}
 		}
-		tv := types[i]
-		if tv == nil {
-			b.reject(string(event.ReasonMissingField))
-			continue
+		if attrs.n != nil {
+			c.Attributes, c.NullValues, c.HasAttributes = int(attrs.n[i]), int(attrs.nulls[i]), attrs.present[i]
 		}
-		typ := typeIDs.idBytes(tv)
-		ok, seen := validType[typ]
-		if !seen {
-			ok = validEventType(string(tv))
-			validType[typ] = ok
+		return c
+	}
+	for i := 0; i < int(n); i++ {
+		id, tv, uv := ids[i], types[i], users[i]
+		ok := event.ValidEventID(id) && event.ValidUTF8(id) && tv != nil && event.ValidUserID(uv) && event.ValidUTF8(uv) &&
+			(timeOK == nil || timeOK[i])
+		var typ uint32
+		if ok {
+			typ = typeIDs.idBytes(tv)
+			valid, seen := validType[typ]
+			if !seen {
+				valid = event.ValidEventType(tv)
+				validType[typ] = valid
+			}
+			ok = valid
+		}
+		ms := floorDiv(times[i], l.timeDiv)
+		ok = ok && event.ValidTimeMillis(ms) &&
+			(sessions == nil || event.ValidSessionID(sessions[i]) && event.ValidUTF8(sessions[i])) &&
+			(srcs == nil || event.ValidSource(srcs[i]) && event.ValidUTF8(srcs[i]))
+		var v float64
+		if ok && vals != nil && (valOK == nil || valOK[i]) {
+			v = vals[i]
+			ok = event.ValidValue(v)
+		}
+		if ok && attrs.n != nil {
+			ok = attrs.nulls[i] == 0 && event.ValidAttributeCount(int(attrs.n[i]))
+		}
+		if ok && !recvChecked {
+			ok = recv != nil && (recvOK == nil || recvOK[i])
+			if ok {
+				rms := floorDiv(recv[i], l.receivedDiv)
+				ok = event.ValidTimeMillis(rms) && !event.IsFuture(ms, rms)
+			}
 		}
 		if !ok {
-			b.reject(string(event.ReasonBadValue))
-			continue
-		}
-		uv := users[i]
-		switch {
-		case uv == nil:
-			b.reject(string(event.ReasonMissingField))
-			continue
-		case len(uv) == 0 || len(uv) > event.MaxUserIDBytes:
-			b.reject(string(event.ReasonBadValue))
-			continue
-		}
-		if timeOK != nil && !timeOK[i] {
-			b.reject(string(event.ReasonMissingField))
-			continue
-		}
-		ms := times[i]
-		if l.timeDiv != 1 {
-			q := ms / l.timeDiv
-			if ms%l.timeDiv < 0 {
-				q--
+			if b.rejectColumns(row(i)) {
+				continue
 			}
-			ms = q
+			// The owner accepts what a check above refused: take its word.
+			typ = typeIDs.idBytes(tv)
+			if vals != nil && (valOK == nil || valOK[i]) {
+				v = vals[i]
+			}
 		}
 		win := hourWindow(ms)
 		if check && win != want {
@@ -337,19 +553,7 @@ func readRowGroupDirect(st *runState, pf *file.Reader, l directLayout, rg int, s
 		}
 		src := unknown
 		if srcs != nil && len(srcs[i]) > 0 {
-			if len(srcs[i]) > event.MaxSourceBytes {
-				b.reject(string(event.ReasonBadValue))
-				continue
-			}
 			src = srcIDs.idBytes(srcs[i])
-		}
-		var v float64
-		if vals != nil && (valOK == nil || valOK[i]) {
-			v = vals[i]
-			if !finite(v) {
-				b.reject(string(event.ReasonBadValue))
-				continue
-			}
 		}
 		b.add(agg.Fingerprint(bytesString(id)), agg.UserHash(bytesString(uv)), v, win, typ, src)
 		b.idRow = append(b.idRow, uint32(i))

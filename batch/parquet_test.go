@@ -19,9 +19,10 @@ import (
 	"github.com/lambdastack/lambdastack/internal/views"
 )
 
-// oddParquet writes events with event_time as an RFC 3339 string (which
-// the direct reader does not handle, so pqarrow's path reads it), plus one
-// row with a null event_id and one with a null user_id.
+// oddParquet writes events with event_time and received_time as RFC 3339
+// strings (which the direct reader does not handle, so pqarrow's path reads
+// it) and no source column, plus one row with a null event_id and one with
+// a null user_id.
 func oddParquet(t *testing.T, evs []event.Event) []byte {
 	t.Helper()
 	schema := arrow.NewSchema([]arrow.Field{
@@ -30,6 +31,7 @@ func oddParquet(t *testing.T, evs []event.Event) []byte {
 		{Name: "user_id", Type: arrow.BinaryTypes.String, Nullable: true},
 		{Name: "event_time", Type: arrow.BinaryTypes.String, Nullable: true},
 		{Name: "value", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+		{Name: "received_time", Type: arrow.BinaryTypes.String, Nullable: true},
 	}, nil)
 	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
 	defer b.Release()
@@ -39,17 +41,20 @@ func oddParquet(t *testing.T, evs []event.Event) []byte {
 		b.Field(2).(*array.StringBuilder).Append(e.UserID)
 		b.Field(3).(*array.StringBuilder).Append(e.EventTime.Format(time.RFC3339Nano))
 		b.Field(4).(*array.Float64Builder).Append(e.Value)
+		b.Field(5).(*array.StringBuilder).Append(e.ReceivedTime.Format(time.RFC3339Nano))
 	}
 	b.Field(0).(*array.StringBuilder).AppendNull()
 	b.Field(1).(*array.StringBuilder).Append("click")
 	b.Field(2).(*array.StringBuilder).Append("u")
 	b.Field(3).(*array.StringBuilder).Append(evs[0].EventTime.Format(time.RFC3339))
 	b.Field(4).(*array.Float64Builder).AppendNull()
+	b.Field(5).(*array.StringBuilder).Append(evs[0].ReceivedTime.Format(time.RFC3339))
 	b.Field(0).(*array.StringBuilder).Append("no-user")
 	b.Field(1).(*array.StringBuilder).Append("click")
 	b.Field(2).(*array.StringBuilder).AppendNull()
 	b.Field(3).(*array.StringBuilder).Append(evs[0].EventTime.Format(time.RFC3339))
 	b.Field(4).(*array.Float64Builder).AppendNull()
+	b.Field(5).(*array.StringBuilder).Append(evs[0].ReceivedTime.Format(time.RFC3339))
 	rec := b.NewRecordBatch()
 	defer rec.Release()
 	var buf bytes.Buffer

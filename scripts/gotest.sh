@@ -3,11 +3,11 @@
 # account instead of the whole verbose log: each package's result, each
 # integration test (TestIntegration…: the log shows the emulator tests ran),
 # each skip with its reason, and the whole output of anything that failed.
-# The full log is kept in bin/test.log. Exit status is go test's.
+# The full log is kept in bin/test.log (or $GOTEST_LOG). Exit status is go test's.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p bin
-log=bin/test.log
+log=${GOTEST_LOG:-bin/test.log}
 go test -count=1 -v "$@" >"$log" 2>&1
 rc=$?
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -179,9 +180,12 @@ func produceExpectingFailure(t *testing.T, cfg streaming.KafkaConfig) error {
 		t.Fatal(err)
 	}
 	defer sink.Close()
-	var perm error
+	var (
+		mu   sync.Mutex // OnFailure runs on the sender goroutines
+		perm error
+	)
 	p, err := streaming.NewProducer(ctx, sink, streaming.ProducerConfig{Linger: time.Millisecond,
-		OnFailure: func(_ streaming.Record, err error) { perm = err }})
+		OnFailure: func(_ streaming.Record, err error) { mu.Lock(); perm = err; mu.Unlock() }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,6 +206,8 @@ func produceExpectingFailure(t *testing.T, cfg streaming.KafkaConfig) error {
 	if d := time.Since(start); d > 20*time.Second {
 		t.Fatalf("giving up took %s", d)
 	}
+	mu.Lock()
+	defer mu.Unlock()
 	return perm
 }
 

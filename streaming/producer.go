@@ -77,6 +77,15 @@ type ProducerStats struct {
 // 5 MiB per call), retries only the entries that failed, with exponential
 // backoff and jitter, slows down when the stream throttles, and reports
 // what still fails. It is safe for concurrent use.
+//
+// Shutdown: Close closes stop (a Put waiting for buffer space returns
+// ErrClosed), then marks the producer closed under putMu, so no Put sends on
+// in any more, then closes quit: the batcher drains in, hands the last
+// batches over and closes batches, its own channel; the senders end when it
+// is closed. in is never closed, so a Put racing Close cannot send on a
+// closed channel. The senders call the stream under ctx, which Close cancels
+// when its own context ends: retries and backoff stop, and what was not
+// written is reported as failed.
 type Producer struct {
 	sink Sink
 	cfg  ProducerConfig
@@ -87,8 +96,14 @@ type Producer struct {
 	wg      sync.WaitGroup
 	shards  []hashRange // for grouping aggregated records by shard
 
+	ctx    context.Context // the senders'; cancelled by Close
+	cancel context.CancelFunc
+
+	putMu     sync.RWMutex // held shared by Put while it may send on in
+	closed    bool         // under putMu
+	stop      chan struct{}
+	quit      chan struct{}
 	closeOnce sync.Once
-	closed    atomic.Bool
 
 	mu      sync.Mutex
 	idle    *sync.Cond // broadcast when pending drops
@@ -143,7 +158,8 @@ func NewProducer(ctx context.Context, sink Sink, cfg ProducerConfig) (*Producer,
 		cfg.Sleep = sleepCtx
 	}
 	p := &Producer{sink: sink, cfg: cfg, in: make(chan Record, cfg.Buffer),
-		flushCh: make(chan chan struct{}), batches: make(chan []entry, cfg.Senders)}
+		flushCh: make(chan chan struct{}), batches: make(chan []entry, cfg.Senders),
+		stop: make(chan struct{}), quit: make(chan struct{})}
 	p.idle = sync.NewCond(&p.mu)
 	if cfg.Aggregate {
 		if l, ok := sink.(shardLister); ok {
@@ -154,6 +170,9 @@ func NewProducer(ctx context.Context, sink Sink, cfg ProducerConfig) (*Producer,
 			p.shards = openRanges(shards)
 		}
 	}
+	// The senders outlive NewProducer's ctx (it bounds the set-up); Close
+	// ends them.
+	p.ctx, p.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	p.wg.Add(1 + cfg.Senders)
 	go p.batcher()
 	for range cfg.Senders {
@@ -193,7 +212,9 @@ func (p *Producer) Put(ctx context.Context, r Record) error {
 	if r.PartitionKey == "" {
 		return errors.New("putting a record: empty partition key")
 	}
-	if p.closed.Load() {
+	p.putMu.RLock()
+	defer p.putMu.RUnlock()
+	if p.closed {
 		return ErrClosed
 	}
 	p.mu.Lock()
@@ -205,6 +226,9 @@ func (p *Producer) Put(ctx context.Context, r Record) error {
 	case <-ctx.Done():
 		p.done(1)
 		return ctx.Err()
+	case <-p.stop:
+		p.done(1)
+		return ErrClosed
 	}
 }
 
@@ -216,6 +240,8 @@ func (p *Producer) Flush(ctx context.Context) error {
 	case p.flushCh <- ack:
 	case <-ctx.Done():
 		return ctx.Err()
+	case <-p.quit:
+		return ErrClosed
 	}
 	select {
 	case <-ack:
@@ -242,17 +268,43 @@ func (p *Producer) Flush(ctx context.Context) error {
 	}
 }
 
-// Close flushes and stops the producer. It returns an error naming how many
-// records failed for good and the last failure, or nil.
+// Close flushes and stops the producer; Put returns ErrClosed from then
+// on. When ctx ends first, the senders stop at once and the records not yet
+// written count as failed. It returns an error naming how many records
+// failed for good and the last failure, or nil. Calling it again returns
+// the same summary.
 func (p *Producer) Close(ctx context.Context) error {
 	err := p.Flush(ctx)
-	p.closeOnce.Do(func() {
-		p.closed.Store(true)
-		close(p.in)
-	})
-	p.wg.Wait()
+	if errors.Is(err, ErrClosed) {
+		err = nil // closed before: the summary below still holds
+	}
 	if err != nil {
-		return fmt.Errorf("closing the producer: %w", err)
+		p.cancel()
+	}
+	p.closeOnce.Do(func() {
+		close(p.stop)
+		p.putMu.Lock()
+		p.closed = true
+		p.putMu.Unlock()
+		close(p.quit)
+	})
+	stopped := make(chan struct{})
+	go func() {
+		p.wg.Wait()
+		close(stopped)
+	}()
+	select {
+	case <-stopped:
+	case <-ctx.Done():
+		p.cancel()
+		<-stopped
+		if err == nil {
+			err = ctx.Err()
+		}
+	}
+	p.cancel()
+	if err != nil {
+		return fmt.Errorf("closing the producer: %w (%d records not written)", err, p.failed.Load())
 	}
 	if n := p.failed.Load(); n > 0 {
 		p.mu.Lock()
@@ -332,29 +384,40 @@ func (p *Producer) batcher() {
 		}
 		emit()
 	}
+	take := func(r Record) {
+		if !p.cfg.Aggregate || len(r.Data)+len(r.PartitionKey)+64 > p.cfg.AggregateBytes {
+			add(entry{rec: r, users: []Record{r}})
+			return
+		}
+		g := p.group(r)
+		a := aggs[g]
+		if a == nil {
+			a = &Aggregator{}
+			aggs[g] = a
+		}
+		if a.Len() > 0 && a.SizeWith(r)+len(a.PartitionKey()) > p.cfg.AggregateBytes {
+			closeAgg(g)
+		}
+		a.Add(r)
+		users[g] = append(users[g], r)
+		arm()
+	}
 	for {
 		select {
-		case r, ok := <-p.in:
-			if !ok {
-				flushAll()
-				return
+		case r := <-p.in:
+			take(r)
+		case <-p.quit:
+			// No Put sends any more: take what is buffered, then stop.
+			for {
+				select {
+				case r := <-p.in:
+					take(r)
+				default:
+					flushAll()
+					timer.Stop()
+					return
+				}
 			}
-			if !p.cfg.Aggregate || len(r.Data)+len(r.PartitionKey)+64 > p.cfg.AggregateBytes {
-				add(entry{rec: r, users: []Record{r}})
-				continue
-			}
-			g := p.group(r)
-			a := aggs[g]
-			if a == nil {
-				a = &Aggregator{}
-				aggs[g] = a
-			}
-			if a.Len() > 0 && a.SizeWith(r)+len(a.PartitionKey()) > p.cfg.AggregateBytes {
-				closeAgg(g)
-			}
-			a.Add(r)
-			users[g] = append(users[g], r)
-			arm()
 		case <-timer.C:
 			armed = false
 			flushAll()
@@ -397,11 +460,11 @@ func (p *Producer) sender() {
 	}
 }
 
-// send writes one batch, retrying the failed entries.
+// send writes one batch, retrying the failed entries. Calls and retries
+// run under the producer's context, not a caller's: Flush's deadline does
+// not cut a call in half, and the retry bound or Close ends them.
 func (p *Producer) send(batch []entry) {
-	// Retries run under their own context so Flush's deadline does not
-	// cut a call in half; the retry bound ends them.
-	ctx := context.Background()
+	ctx := p.ctx
 	var lastErr error
 	for attempt := 0; len(batch) > 0; attempt++ {
 		if attempt > p.cfg.MaxRetries {
@@ -414,6 +477,10 @@ func (p *Producer) send(batch []entry) {
 		}
 		if d := time.Duration(p.delay.Load()); d > 0 {
 			_ = p.cfg.Sleep(ctx, d)
+		}
+		if ctx.Err() != nil {
+			p.giveUp(batch, fmt.Errorf("the producer was closed before the records were written: %w", ctx.Err()))
+			return
 		}
 		recs := make([]Record, len(batch))
 		for i, e := range batch {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -255,5 +256,68 @@ func TestProducerGivesUpAtOnceOnPermanentErrors(t *testing.T) {
 	// Each record tried once, no backoff.
 	if !errors.Is(err, ErrPermanent) || sink.sent != 10 || slept != 0 || p.Stats().Failed != 10 {
 		t.Fatalf("Close: %v; %d records sent, %d sleeps, stats %+v", err, sink.sent, slept, p.Stats())
+	}
+}
+
+// Put racing Close never panics and never loses a record: every record
+// Put accepted is written or counted as failed, Close returns soon after its
+// context ends even while the stream is slow, and a Put after Close returns
+// ErrClosed. Run it under -race.
+func TestProducerPutRacingClose(t *testing.T) {
+	for trial := range 20 {
+		slow := make(chan struct{}) // never closed: the stream hangs until its call's context ends
+		var sink Sink = &fakeSink{}
+		if trial%2 == 1 {
+			sink = &fakeSink{block: slow}
+		}
+		p, err := NewProducer(context.Background(), sink, ProducerConfig{Buffer: 64, Linger: time.Millisecond, Senders: 2, Sleep: noSleep})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var accepted atomic.Int64
+		var wg sync.WaitGroup
+		for g := range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; ; i++ {
+					err := p.Put(context.Background(), Record{PartitionKey: "k", Data: []byte(fmt.Sprintf("r%d-%d", g, i))})
+					if errors.Is(err, ErrClosed) {
+						return
+					}
+					if err != nil {
+						t.Errorf("Put: %v", err)
+						return
+					}
+					accepted.Add(1)
+				}
+			}()
+		}
+		time.Sleep(2 * time.Millisecond)
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		start := time.Now()
+		closeErr := p.Close(ctx)
+		took := time.Since(start)
+		cancel()
+		wg.Wait()
+		if took > 2*time.Second {
+			t.Fatalf("trial %d: Close took %s with a 50ms context", trial, took)
+		}
+		st := p.Stats()
+		if st.InFlight != 0 || st.Records+st.Failed != accepted.Load() {
+			t.Fatalf("trial %d: %d accepted, %d written, %d failed, %d in flight", trial, accepted.Load(), st.Records, st.Failed, st.InFlight)
+		}
+		if (st.Failed > 0) != (closeErr != nil) {
+			t.Fatalf("trial %d: %d failed, Close returned %v", trial, st.Failed, closeErr)
+		}
+		if trial%2 == 1 && (st.Failed == 0 || !errors.Is(closeErr, context.DeadlineExceeded)) {
+			t.Fatalf("trial %d: a hanging stream: %d failed, Close returned %v, want the deadline", trial, st.Failed, closeErr)
+		}
+		if err := p.Put(context.Background(), Record{PartitionKey: "k", Data: []byte("late")}); !errors.Is(err, ErrClosed) {
+			t.Fatalf("Put after Close: %v, want ErrClosed", err)
+		}
+		if err2 := p.Close(context.Background()); (err2 == nil) != (closeErr == nil) {
+			t.Fatalf("second Close: %v, first %v", err2, closeErr)
+		}
 	}
 }

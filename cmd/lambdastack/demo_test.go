@@ -234,9 +234,16 @@ func TestDemo(t *testing.T) {
 			}
 		}
 	})
+	t.Run("active_users_per_day", func(t *testing.T) {
+		// The demo's hours are all today: one row, the same as active_users.
+		r := res["active_users_per_day"]
+		if len(r.Rows) != 1 || fmt.Sprint(r.Rows[0]) != fmt.Sprint(res["active_users"].Rows[0]) {
+			t.Errorf("rows %v, want the active_users row %v", r.Rows, res["active_users"].Rows)
+		}
+	})
 	t.Run("every query checked", func(t *testing.T) {
 		all, _ := queries.All()
-		if len(all) != 10 || len(res) != len(all) {
+		if len(all) != 11 || len(res) != len(all) {
 			t.Errorf("%d queries, %d results: add a check for the new query", len(all), len(res))
 		}
 	})
@@ -334,6 +341,30 @@ func compareCounts[K comparable](t *testing.T, got, want map[K]int64) {
 	for k, w := range want {
 		if got[k] != w {
 			t.Errorf("%v: %d, want %d", k, got[k], w)
+		}
+	}
+}
+
+// TestDemoReconcilesAtEverySize runs the demo from one event to a thousand
+// over several seeds: each run must reconcile (small runs leave event types
+// and sources with only batch rows on a day the speed layer also covers,
+// which is where the users view's layer rule shows).
+func TestDemoReconcilesAtEverySize(t *testing.T) {
+	now := time.Date(2026, 11, 22, 10, 20, 0, 0, time.UTC)
+	for _, n := range []int{1, 10, 100, 300, 1000} {
+		for _, seed := range []uint64{1, 2, 3, 4, 5} {
+			t.Run(fmt.Sprintf("events=%d/seed=%d", n, seed), func(t *testing.T) {
+				var stdout, stderr bytes.Buffer
+				env := &cliEnv{stdout: &stdout, stderr: &stderr}
+				run, err := runDemo(context.Background(), env, demoOptions{events: n, hours: 4, shards: 2, seed: seed,
+					dir: filepath.Join(t.TempDir(), "out"), now: func() time.Time { return now }})
+				if err != nil {
+					t.Fatalf("%v\n%s", err, stderr.String())
+				}
+				if !run.report.Reconciled.OK() {
+					t.Fatalf("reconciliation: %v", run.report.Reconciled.Problems)
+				}
+			})
 		}
 	}
 }

@@ -75,6 +75,7 @@ func Load(ctx context.Context, o Options) (Config, error) {
 		return Config{}, fmt.Errorf("loading AWS configuration: %w", err)
 	}
 	c := Config{AWS: cfg}
+	c.AWS.Retryer = NewRetryer
 	if cfg.BaseEndpoint != nil {
 		c.Endpoint = *cfg.BaseEndpoint
 	}

@@ -3,7 +3,6 @@ package event
 import (
 	"bytes"
 	"encoding/binary"
-	"math"
 	"math/bits"
 	"strconv"
 	"time"
@@ -125,19 +124,18 @@ func appendEnrichedFast(dst, data []byte, received time.Time, rt *receivedText) 
 			if !ok {
 				return dst, false
 			}
-			n := b - a
-			sp := rawSpan{a, b}
+			v, sp := data[a:b], rawSpan{a, b}
 			switch f {
 			case fEventID:
-				ok, id = n >= 1 && n <= MaxEventIDBytes, sp
+				ok, id = ValidEventID(v), sp
 			case fEventType:
-				ok, typ = validEventTypeBytes(data[a:b]), sp
+				ok, typ = ValidEventType(v), sp
 			case fUserID:
-				ok, user = n >= 1 && n <= MaxUserIDBytes, sp
+				ok, user = ValidUserID(v), sp
 			case fSessionID:
-				ok, session = n <= MaxSessionBytes, sp
+				ok, session = ValidSessionID(v), sp
 			case fSource:
-				ok, source = n <= MaxSourceBytes, sp
+				ok, source = ValidSource(v), sp
 			}
 			if !ok {
 				return dst, false
@@ -153,7 +151,7 @@ func appendEnrichedFast(dst, data []byte, received time.Time, rt *receivedText) 
 					haveText = true // already as AppendJSON writes it
 					break
 				}
-				t, ok := parseRFC3339(string(data[a:b]))
+				t, ok := ParseTime(string(data[a:b]))
 				if !ok {
 					return dst, false
 				}
@@ -167,7 +165,7 @@ func appendEnrichedFast(dst, data []byte, received time.Time, rt *receivedText) 
 				for _, d := range num {
 					ms = ms*10 + int64(d-'0')
 				}
-				if ms > maxEpochMillis || (len(num) > 1 && num[0] == '0') {
+				if ms < MinEpochMillis || !ValidTimeMillis(ms) || (len(num) > 1 && num[0] == '0') {
 					return dst, false
 				}
 				eventTime = time.UnixMilli(ms).UTC()
@@ -187,7 +185,7 @@ func appendEnrichedFast(dst, data []byte, received time.Time, rt *receivedText) 
 				break
 			}
 			v, err := strconv.ParseFloat(string(num), 64)
-			if err != nil || math.IsInf(v, 0) || math.IsNaN(v) {
+			if err != nil || !ValidValue(v) {
 				return dst, false
 			}
 			value = v
@@ -203,7 +201,7 @@ func appendEnrichedFast(dst, data []byte, received time.Time, rt *receivedText) 
 			}
 			for {
 				a, b, ok := s.rawStr()
-				if !ok || !s.expectFast(':') || s.peek() != '"' || nAttrs == MaxAttributes {
+				if !ok || !s.expectFast(':') || s.peek() != '"' || !ValidAttributeCount(nAttrs+1) {
 					return dst, false
 				}
 				va, vb, ok := s.rawStr()
@@ -243,7 +241,7 @@ func appendEnrichedFast(dst, data []byte, received time.Time, rt *receivedText) 
 	if haveText {
 		eventTime = textTime(&etext)
 	}
-	if eventTime.After(received.Add(MaxFutureSkew)) {
+	if IsFuture(eventTime.UnixMilli(), received.UnixMilli()) {
 		return dst, false
 	}
 	// Attribute keys sorted; a repeated key takes the full path (last wins).
@@ -507,18 +505,6 @@ func fastFieldID(k []byte) int {
 		return fAttributes
 	}
 	return fUnknown // received_time too: Validate ignores it
-}
-
-func validEventTypeBytes(v []byte) bool {
-	if len(v) == 0 || len(v) > MaxEventTypeLen || v[0] < 'a' || v[0] > 'z' {
-		return false
-	}
-	for _, c := range v[1:] {
-		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_' || c == '.' || c == '-') {
-			return false
-		}
-	}
-	return true
 }
 
 // civil splits t (UTC) into its fields, with milliseconds truncated as

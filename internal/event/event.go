@@ -119,31 +119,44 @@ func validate(data []byte, received time.Time, dropAttrs bool) (Event, *Rejectio
 		return Event{}, rej
 	}
 	e.ReceivedTime = received.UTC()
-	if e.EventTime.After(e.ReceivedTime.Add(MaxFutureSkew)) {
-		return Event{}, reject(ReasonFutureTime, "event_time", "%s is more than %s after received_time %s",
-			e.EventTime.Format(timeLayoutMillis), MaxFutureSkew, e.ReceivedTime.Format(timeLayoutMillis))
+	if rej := checkFuture(&e); rej != nil {
+		return Event{}, rej
 	}
 	return e, nil
 }
 
 // ParseEnriched reads an enriched event (as AppendJSON writes it, or any JSON
 // object with the event fields and received_time). dt and hour are derived
-// from event_time and not read. It applies the same rules as Validate except
-// future_time, and a missing received_time is an error.
+// from event_time and not read. It applies the same rules as Validate, with
+// future_time measured from the event's received_time (a missing one is an
+// error), and no size limit: the limit is on the record as received, which
+// enrichment makes longer.
 func ParseEnriched(data []byte) (Event, error) {
-	e, rej := parse(data, true)
+	return parseEnriched(data, false)
+}
+
+func parseEnriched(data []byte, dropAttrs bool) (Event, error) {
+	e, rej := parseWith(data, true, dropAttrs)
 	if rej != nil {
+		return Event{}, rej
+	}
+	if rej := checkFuture(&e); rej != nil {
 		return Event{}, rej
 	}
 	return e, nil
 }
 
+// checkFuture applies the future_time rule to an event with its received time.
+func checkFuture(e *Event) *Rejection {
+	if IsFuture(e.EventTime.UnixMilli(), e.ReceivedTime.UnixMilli()) {
+		return reject(ReasonFutureTime, "event_time", "%s is more than %s after received_time %s",
+			e.EventTime.Format(timeLayoutMillis), MaxFutureSkew, e.ReceivedTime.Format(timeLayoutMillis))
+	}
+	return nil
+}
+
 // ParseEnrichedLean is ParseEnriched for readers that never use attributes
 // (the batch layer): the same rules, but Attributes is always nil.
 func ParseEnrichedLean(data []byte) (Event, error) {
-	e, rej := parseWith(data, true, true)
-	if rej != nil {
-		return Event{}, rej
-	}
-	return e, nil
+	return parseEnriched(data, true)
 }

@@ -1,7 +1,6 @@
 package event
 
 import (
-	"math"
 	"strconv"
 	"time"
 	"unicode/utf16"
@@ -403,11 +402,8 @@ func jsonType(c byte) string {
 	return "number"
 }
 
-// parse reads one event object. enriched also reads received_time.
-func parse(data []byte, enriched bool) (Event, *Rejection) {
-	return parseWith(data, enriched, false)
-}
-
+// parseWith reads one event object. enriched also reads received_time;
+// dropAttrs checks attributes without keeping them.
 func parseWith(data []byte, enriched, dropAttrs bool) (Event, *Rejection) {
 	if !utf8.Valid(data) {
 		return Event{}, reject(ReasonNotUTF8, "", "record is not valid UTF-8")
@@ -545,27 +541,27 @@ func (s *scanner) field(e *Event, id int, c byte) *Rejection {
 		}
 		switch id {
 		case fEventID:
-			if len(v) == 0 || len(v) > MaxEventIDBytes {
+			if !ValidEventID(v) {
 				return reject(ReasonBadValue, name, "length %d bytes, want 1..%d", len(v), MaxEventIDBytes)
 			}
 			e.EventID = v
 		case fUserID:
-			if len(v) == 0 || len(v) > MaxUserIDBytes {
+			if !ValidUserID(v) {
 				return reject(ReasonBadValue, name, "length %d bytes, want 1..%d", len(v), MaxUserIDBytes)
 			}
 			e.UserID = v
 		case fEventType:
-			if !validEventType(v) {
+			if !ValidEventType(v) {
 				return reject(ReasonBadValue, name, "%q does not match ^[a-z][a-z0-9_.-]{0,63}$", clip(v))
 			}
 			e.EventType = v
 		case fSessionID:
-			if len(v) > MaxSessionBytes {
+			if !ValidSessionID(v) {
 				return reject(ReasonBadValue, name, "length %d bytes, the limit is %d", len(v), MaxSessionBytes)
 			}
 			e.SessionID = v
 		case fSource:
-			if len(v) > MaxSourceBytes {
+			if !ValidSource(v) {
 				return reject(ReasonBadValue, name, "length %d bytes, the limit is %d", len(v), MaxSourceBytes)
 			}
 			e.Source = v
@@ -579,8 +575,8 @@ func (s *scanner) field(e *Event, id int, c byte) *Rejection {
 				return nil
 			}
 			var ok bool
-			if t, ok = parseRFC3339(v); !ok {
-				return reject(ReasonBadValue, name, "%q is not an RFC 3339 time", clip(v))
+			if t, ok = ParseTime(v); !ok {
+				return reject(ReasonBadValue, name, "%q is not an RFC 3339 time in years 0000..9999", clip(v))
 			}
 		case c == '-' || ('0' <= c && c <= '9'):
 			num, integer := s.number()
@@ -591,7 +587,7 @@ func (s *scanner) field(e *Event, id int, c byte) *Rejection {
 				return reject(ReasonBadType, name, "%s is not an integer of epoch milliseconds", num)
 			}
 			ms, err := strconv.ParseInt(string(num), 10, 64)
-			if err != nil || ms < 0 || ms > maxEpochMillis {
+			if err != nil || ms < MinEpochMillis || !ValidTimeMillis(ms) {
 				return reject(ReasonBadValue, name, "epoch milliseconds %s out of range", num)
 			}
 			t = time.UnixMilli(ms).UTC()
@@ -614,7 +610,7 @@ func (s *scanner) field(e *Event, id int, c byte) *Rejection {
 			return nil
 		}
 		v, err := strconv.ParseFloat(string(num), 64)
-		if err != nil || math.IsInf(v, 0) || math.IsNaN(v) {
+		if err != nil || !ValidValue(v) {
 			return reject(ReasonBadValue, name, "%s is not a finite number", clip(string(num)))
 		}
 		e.Value, e.HasValue = v, true
@@ -664,7 +660,7 @@ func (s *scanner) attributes(e *Event) *Rejection {
 	if s.err != nil || rej != nil {
 		return rej
 	}
-	if len(attrs) > MaxAttributes {
+	if !ValidAttributeCount(len(attrs)) {
 		return reject(ReasonBadValue, "attributes", "%d keys, the limit is %d", len(attrs), MaxAttributes)
 	}
 	e.Attributes = attrs
@@ -703,7 +699,7 @@ func (s *scanner) checkAttributes() *Rejection {
 		s.expect('}')
 		break
 	}
-	if s.err != nil || n <= MaxAttributes {
+	if s.err != nil || ValidAttributeCount(n) {
 		return nil
 	}
 	return s.attributesAgain(start)
@@ -718,19 +714,6 @@ func (s *scanner) attributesAgain(start int) *Rejection {
 	rej := s.attributes(&tmp)
 	s.dropAttrs = true
 	return rej
-}
-
-func validEventType(v string) bool {
-	if len(v) == 0 || len(v) > MaxEventTypeLen || v[0] < 'a' || v[0] > 'z' {
-		return false
-	}
-	for i := 1; i < len(v); i++ {
-		c := v[i]
-		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_' || c == '.' || c == '-') {
-			return false
-		}
-	}
-	return true
 }
 
 // clip shortens a value quoted in a detail message.

@@ -87,7 +87,7 @@ func (c *Config) validate() error {
 		errs = append(errs, errors.New("types and sources need at least one name each"))
 	}
 	for _, t := range c.Types {
-		if !validType(t) {
+		if !event.ValidEventType(t) {
 			errs = append(errs, fmt.Errorf("event type %q does not match ^[a-z][a-z0-9_.-]{0,63}$", t))
 		}
 	}
@@ -108,19 +108,6 @@ func (c *Config) validate() error {
 		errs = append(errs, errors.New("start time is not set"))
 	}
 	return errors.Join(errs...)
-}
-
-func validType(s string) bool {
-	if len(s) == 0 || len(s) > event.MaxEventTypeLen || s[0] < 'a' || s[0] > 'z' {
-		return false
-	}
-	for i := 1; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-') {
-			return false
-		}
-	}
-	return true
 }
 
 // Kind is what a generated record is.

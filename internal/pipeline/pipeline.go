@@ -49,6 +49,11 @@ type Config struct {
 	Raw, Views storage.Store
 	// Log gets one line per step; nil for none.
 	Log io.Writer
+	// Redelivery says the stream may hold a record more than once (a
+	// reply lost after Kinesis took a PutRecords call makes the SDK send it
+	// again): the raw store may then hold more copies of a record than were
+	// accepted, never fewer. The views count each event once either way.
+	Redelivery bool
 }
 
 // Kafka is how the speed layer reaches a Kafka stream.
@@ -86,6 +91,8 @@ type Expected struct {
 	// Users holds the exact distinct users per day at each rollup level
 	// of the users view.
 	Users DistinctUsers
+	// Redelivery: the raw store may hold extra copies (Config.Redelivery).
+	Redelivery bool
 }
 
 // Step is one step's name and duration.
@@ -193,7 +200,7 @@ func produce(ctx context.Context, cfg *Config, rep *Report) error {
 		return fmt.Errorf("starting the producer: %w", err)
 	}
 	expected := agg.Table{}
-	rep.Expected = Expected{Hours: expected, RawByHour: map[string]int64{}, Users: DistinctUsers{}}
+	rep.Expected = Expected{Hours: expected, RawByHour: map[string]int64{}, Users: DistinctUsers{}, Redelivery: cfg.Redelivery}
 	seen := map[uint64]bool{}
 	for !g.Done() {
 		rec := g.Next()

@@ -78,9 +78,9 @@ func (d DAU) Error() float64 {
 
 // checkUsers reads the users view's day rows and compares every one with
 // want: each expected row present once, within UsersTolerance, from the
-// speed layer exactly on the days whose merged day rows are (speedDays),
+// speed layer exactly where a speed merged day row goes into it (speed),
 // and no row without events.
-func checkUsers(ctx context.Context, r *Reconciliation, viewStore storage.Store, want DistinctUsers, speedDays map[time.Time]bool) error {
+func checkUsers(ctx context.Context, r *Reconciliation, viewStore storage.Store, want DistinctUsers, speed map[UsersKey]bool) error {
 	prefix := glue.UsersView.Prefix + "granularity=" + string(agg.Day) + "/"
 	objs, err := viewStore.List(ctx, prefix)
 	if err != nil {
@@ -106,8 +106,8 @@ func checkUsers(ctx context.Context, r *Reconciliation, viewStore storage.Store,
 				r.problem("users view day row %s appears twice", k)
 			}
 			got[k] = row.Users
-			if wantLayer := map[bool]string{true: views.LayerSpeed, false: views.LayerBatch}[speedDays[k.Day]]; row.Layer != wantLayer {
-				r.problem("users view day row %s is from the %s layer, want %s as the merged day rows", k, row.Layer, wantLayer)
+			if wantLayer := map[bool]string{true: views.LayerSpeed, false: views.LayerBatch}[speed[k]]; row.Layer != wantLayer {
+				r.problem("users view day row %s is from the %s layer, want %s: a users row is speed when a speed merged day row goes into it", k, row.Layer, wantLayer)
 			}
 		}
 	}

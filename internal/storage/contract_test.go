@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -149,11 +150,11 @@ func testStore(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		}
 		mustPut(t, s, "batch/run-1/part-0.parquet", "p0")
 		mustPut(t, s, "batch/run-1/part-1.parquet", "p1")
-		objs := mustList(t, s, "batch/run-1/")
+		// The caller names the objects; Publish records them as stored.
 		m := storage.Manifest{
 			Run:       "run-1",
 			Published: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
-			Objects:   objs,
+			Objects:   []storage.ObjectInfo{{Key: "batch/run-1/part-0.parquet"}, {Key: "batch/run-1/part-1.parquet"}},
 			Meta:      json.RawMessage(`{"watermark":"2026-01-02T03:00:00Z"}`),
 		}
 		if err := storage.Publish(ctx, s, "batch/_manifest.json", m); err != nil {
@@ -164,8 +165,15 @@ func testStore(t *testing.T, newStore func(t *testing.T) storage.Store) {
 			t.Fatalf("ReadManifest: %v", err)
 		}
 		if got.Run != m.Run || !got.Published.Equal(m.Published) || len(got.Objects) != 2 ||
-			got.Objects[0].Key != "batch/run-1/part-0.parquet" || got.Objects[1].Size != 2 {
-			t.Errorf("ReadManifest = %+v, want %+v", got, m)
+			got.Objects[0].Key != "batch/run-1/part-0.parquet" || got.Objects[0].Size != 2 || got.Objects[1].Size != 2 {
+			t.Errorf("ReadManifest = %+v, want %+v with each object's size", got, m)
+		}
+		if want := mustList(t, s, "batch/run-1/"); !reflect.DeepEqual(got.Objects, want) {
+			t.Errorf("manifest objects %+v, want them as listed: %+v", got.Objects, want)
+		}
+		missing := storage.Manifest{Run: "run-x", Objects: []storage.ObjectInfo{{Key: "batch/run-1/part-9.parquet"}}}
+		if err := storage.Publish(ctx, s, "batch/_other.json", missing); err == nil || !strings.Contains(err.Error(), "part-9.parquet") {
+			t.Errorf("Publish naming a missing object: %v, want an error naming it", err)
 		}
 		var meta struct{ Watermark string }
 		if err := json.Unmarshal(got.Meta, &meta); err != nil || meta.Watermark != "2026-01-02T03:00:00Z" {

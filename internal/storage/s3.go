@@ -10,12 +10,15 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/lambdastack/lambdastack/internal/awscfg"
 )
 
 // S3API is the part of the S3 client the S3 store uses.
@@ -103,8 +106,86 @@ func (s *S3) Get(ctx context.Context, key string) (io.ReadCloser, error) {
 		}
 		return nil, fmt.Errorf("getting %s: %w", s.uri(key), err)
 	}
-	return out.Body, nil
+	return &resumingBody{ctx: ctx, s: s, key: k, uri: s.uri(key), body: out.Body,
+		etag: aws.ToString(out.ETag), size: aws.ToInt64(out.ContentLength)}, nil
 }
+
+// maxResumes bounds how often one object's body is asked for again after
+// its connection broke.
+const maxResumes = awscfg.MaxAttempts - 1
+
+// resumingBody is an object's body that survives a connection breaking
+// while it streams (the SDK retries a request, not a body read later): it
+// asks for the rest, from the first byte not yet read, with a Range and
+// If-Match on the ETag (so the bytes are of the same version), after a
+// backoff with jitter, up to maxResumes times.
+type resumingBody struct {
+	ctx      context.Context
+	s        *S3
+	key, uri string
+	body     io.ReadCloser
+	etag     string
+	size     int64 // -1 or 0 when unknown
+	read     int64
+	resumes  int
+	pending  error // a read error held back while its bytes were returned
+}
+
+func (b *resumingBody) Read(p []byte) (int, error) {
+	for {
+		var n int
+		var err error
+		if b.pending != nil {
+			err, b.pending = b.pending, nil
+		} else {
+			n, err = b.body.Read(p)
+			b.read += int64(n)
+		}
+		if err == io.EOF && b.size > 0 && b.read < b.size {
+			err = io.ErrUnexpectedEOF // the connection ended before the object did
+		}
+		if err == nil || err == io.EOF {
+			return n, err
+		}
+		if n > 0 {
+			b.pending = err
+			return n, nil
+		}
+		if b.ctx.Err() != nil || b.resumes >= maxResumes {
+			return 0, fmt.Errorf("reading %s at byte %d (read again %d times): %w", b.uri, b.read, b.resumes, err)
+		}
+		if rerr := b.resume(err); rerr != nil {
+			return 0, rerr
+		}
+	}
+}
+
+// resume replaces the broken body by the rest of the object.
+func (b *resumingBody) resume(cause error) error {
+	b.body.Close()
+	b.resumes++
+	t := time.NewTimer(awscfg.Backoff(b.resumes, awscfg.RetryBase, awscfg.RetryMaxBackoff))
+	select {
+	case <-t.C:
+	case <-b.ctx.Done():
+		t.Stop()
+		return fmt.Errorf("reading %s at byte %d: %w (after %v)", b.uri, b.read, b.ctx.Err(), cause)
+	}
+	in := &s3.GetObjectInput{Bucket: aws.String(b.s.bucket), Key: aws.String(b.key),
+		Range: aws.String(fmt.Sprintf("bytes=%d-", b.read))}
+	if b.etag != "" {
+		in.IfMatch = aws.String(b.etag)
+	}
+	out, err := b.s.client.GetObject(b.ctx, in)
+	if err != nil {
+		b.body = io.NopCloser(strings.NewReader(""))
+		return fmt.Errorf("reading %s again from byte %d after %v: %w", b.uri, b.read, cause, err)
+	}
+	b.body = out.Body
+	return nil
+}
+
+func (b *resumingBody) Close() error { return b.body.Close() }
 
 // isNotFound reports whether err says the object does not exist. A missing
 // bucket is not that: it is a configuration error and stays one.

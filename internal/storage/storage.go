@@ -76,8 +76,15 @@ type Manifest struct {
 }
 
 // Publish writes m under key after the caller has written every object it
-// names. It is the commit point of a run.
+// names. It is the commit point of a run. It records each object as the
+// store holds it (size, ETag, modification time), and an object the store
+// does not hold is an error.
 func Publish(ctx context.Context, s Store, key string, m Manifest) error {
+	objs, err := describe(ctx, s, m.Objects)
+	if err != nil {
+		return fmt.Errorf("publishing manifest %s: %w", Join(s.Location(), key), err)
+	}
+	m.Objects = objs
 	data, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encoding manifest %s: %w", key, err)
@@ -100,4 +107,35 @@ func ReadManifest(ctx context.Context, s Store, key string) (Manifest, error) {
 		return m, fmt.Errorf("decoding manifest %s: %w", Join(s.Location(), key), err)
 	}
 	return m, nil
+}
+
+// describe returns objs as the store lists them. It lists each top-level
+// prefix the keys fall under once (batch/, merged/, …), not each object.
+func describe(ctx context.Context, s Store, objs []ObjectInfo) ([]ObjectInfo, error) {
+	listed := map[string]map[string]ObjectInfo{}
+	out := make([]ObjectInfo, len(objs))
+	for i, o := range objs {
+		top, _, _ := strings.Cut(o.Key, "/")
+		if strings.Contains(o.Key, "/") {
+			top += "/"
+		}
+		infos, ok := listed[top]
+		if !ok {
+			all, err := s.List(ctx, top)
+			if err != nil {
+				return nil, err
+			}
+			infos = make(map[string]ObjectInfo, len(all))
+			for _, a := range all {
+				infos[a.Key] = a
+			}
+			listed[top] = infos
+		}
+		info, ok := infos[o.Key]
+		if !ok {
+			return nil, fmt.Errorf("the manifest names %s, which the store does not hold", Join(s.Location(), o.Key))
+		}
+		out[i] = info
+	}
+	return out, nil
 }

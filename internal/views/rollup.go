@@ -10,6 +10,21 @@ import (
 	"github.com/lambdastack/lambdastack/internal/hll"
 )
 
+// UserRollupKeys are the keys of the users view rows a row of key k goes
+// into: its event type over all sources, its source over all types (unless
+// the source is literally glue.All), and everything.
+func UserRollupKeys(k agg.Key) []agg.Key {
+	w := k.WindowStart.UTC()
+	keys := []agg.Key{
+		{WindowStart: w, EventType: k.EventType, Source: glue.All},
+		{WindowStart: w, EventType: glue.All, Source: glue.All},
+	}
+	if k.Source != glue.All {
+		keys = append(keys, agg.Key{WindowStart: w, EventType: glue.All, Source: k.Source})
+	}
+	return keys
+}
+
 // UserRollup builds the users_view rows of merged-view rows (one
 // granularity): for every window, one row per event type over all sources
 // (source glue.All), one per source over all event types (event_type
@@ -56,15 +71,7 @@ func UserRollup(rows []Row) ([]Row, error) {
 		if err != nil {
 			return nil, err
 		}
-		w := r.WindowStart.UTC()
-		keys := []agg.Key{
-			{WindowStart: w, EventType: r.EventType, Source: glue.All},
-			{WindowStart: w, EventType: glue.All, Source: glue.All},
-		}
-		if r.Source != glue.All {
-			keys = append(keys, agg.Key{WindowStart: w, EventType: glue.All, Source: r.Source})
-		}
-		for _, k := range keys {
+		for _, k := range UserRollupKeys(r.Key()) {
 			if err := add(k, sk, r); err != nil {
 				return nil, err
 			}
