@@ -58,21 +58,10 @@ func run(endpoint string, events int, aggregate bool, senders int) error {
 		return err
 	}
 	sink := &shardedSink{KinesisSink: streaming.KinesisSink{API: client, Stream: stream}, src: &streaming.KinesisSource{API: client, Stream: stream}}
-	p, err := streaming.NewProducer(ctx, sink, streaming.ProducerConfig{Aggregate: aggregate, Senders: senders})
+	st, el, err := produceAll(ctx, sink, recs, streaming.ProducerConfig{Aggregate: aggregate, Senders: senders})
 	if err != nil {
 		return err
 	}
-	start := time.Now()
-	for _, r := range recs {
-		if err := p.Put(ctx, streaming.Record{PartitionKey: r.key, Data: r.data}); err != nil {
-			return err
-		}
-	}
-	if err := p.Close(ctx); err != nil {
-		return err
-	}
-	el := time.Since(start).Seconds()
-	st := p.Stats()
 
 	// Read everything back: every event must be on the stream.
 	read := 0
@@ -126,6 +115,25 @@ func benchEvents(events int) ([]rec, int64, error) {
 	return recs, bytes, nil
 }
 
+// produceAll puts recs through a Producer on sink and returns its stats
+// and the seconds it took, Close included.
+func produceAll(ctx context.Context, sink streaming.Sink, recs []rec, cfg streaming.ProducerConfig) (streaming.ProducerStats, float64, error) {
+	p, err := streaming.NewProducer(ctx, sink, cfg)
+	if err != nil {
+		return streaming.ProducerStats{}, 0, err
+	}
+	start := time.Now()
+	for _, r := range recs {
+		if err := p.Put(ctx, streaming.Record{PartitionKey: r.key, Data: r.data}); err != nil {
+			return streaming.ProducerStats{}, 0, err
+		}
+	}
+	if err := p.Close(ctx); err != nil {
+		return streaming.ProducerStats{}, 0, err
+	}
+	return p.Stats(), time.Since(start).Seconds(), nil
+}
+
 // runKafka is run against a one-partition topic of an in-process kfake
 // cluster, through the same Producer on a KafkaSink, read back with a
 // KafkaSource.
@@ -146,21 +154,10 @@ func runKafka(events, senders int) error {
 		return err
 	}
 	defer sink.Close()
-	p, err := streaming.NewProducer(ctx, sink, streaming.ProducerConfig{Senders: senders})
+	st, el, err := produceAll(ctx, sink, recs, streaming.ProducerConfig{Senders: senders})
 	if err != nil {
 		return err
 	}
-	start := time.Now()
-	for _, r := range recs {
-		if err := p.Put(ctx, streaming.Record{PartitionKey: r.key, Data: r.data}); err != nil {
-			return err
-		}
-	}
-	if err := p.Close(ctx); err != nil {
-		return err
-	}
-	el := time.Since(start).Seconds()
-	st := p.Stats()
 	src, err := streaming.NewKafkaSource(ctx, cfg)
 	if err != nil {
 		return err

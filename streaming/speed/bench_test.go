@@ -129,6 +129,11 @@ func BenchmarkInvoke(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	benchInvoke(b, payload, len(ev.Records))
+}
+
+// benchInvoke runs Handler.Invoke on payload, an event of n records.
+func benchInvoke(b *testing.B, payload []byte, n int) {
 	st, err := storage.NewLocal(filepath.Join(b.TempDir(), "views"))
 	if err != nil {
 		b.Fatal(err)
@@ -144,7 +149,7 @@ func BenchmarkInvoke(b *testing.B) {
 			b.Fatalf("%s %v", out, err)
 		}
 	}
-	reportRate(b, len(ev.Records), cpu)
+	reportRate(b, n, cpu)
 }
 
 // benchKafka is benchBatch as a Kafka event of one partition: the same
@@ -168,22 +173,7 @@ func benchKafka(b *testing.B) ([]byte, int) {
 // event.
 func BenchmarkInvokeKafka(b *testing.B) {
 	payload, n := benchKafka(b)
-	st, err := storage.NewLocal(filepath.Join(b.TempDir(), "views"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	h := &speed.Handler{Store: st}
-	ctx := context.Background()
-	b.ReportAllocs()
-	b.SetBytes(int64(len(payload)))
-	cpu := cpuTime()
-	for b.Loop() {
-		out, err := h.Invoke(ctx, payload)
-		if err != nil || string(out) != `{"batchItemFailures":[]}` {
-			b.Fatalf("%s %v", out, err)
-		}
-	}
-	reportRate(b, n, cpu)
+	benchInvoke(b, payload, n)
 }
 
 // BenchmarkParseKafkaEvent is the handler's scanner on the Kafka event of
