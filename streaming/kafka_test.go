@@ -13,19 +13,14 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/lambdastack/lambdastack/internal/testenv"
 	"github.com/lambdastack/lambdastack/streaming"
 )
 
 // fakeKafka starts an in-process Kafka cluster with topic "events" of
 // partitions partitions.
 func fakeKafka(t *testing.T, partitions int32, opts ...kfake.Opt) *kfake.Cluster {
-	t.Helper()
-	c, err := kfake.NewCluster(append([]kfake.Opt{kfake.NumBrokers(1), kfake.SeedTopics(partitions, "events")}, opts...)...)
-	if err != nil {
-		t.Fatalf("starting kfake: %v", err)
-	}
-	t.Cleanup(c.Close)
-	return c
+	return testenv.Kafka(t, "events", partitions, opts...)
 }
 
 func kafkaCfg(c *kfake.Cluster) streaming.KafkaConfig {

@@ -10,18 +10,13 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kfake"
 
+	"github.com/lambdastack/lambdastack/internal/testenv"
 	"github.com/lambdastack/lambdastack/streaming"
 )
 
 // kafkaCluster starts an in-process Kafka cluster with topic "events".
 func kafkaCluster(t *testing.T, partitions int32, opts ...kfake.Opt) *kfake.Cluster {
-	t.Helper()
-	c, err := kfake.NewCluster(append([]kfake.Opt{kfake.NumBrokers(1), kfake.SeedTopics(partitions, "events")}, opts...)...)
-	if err != nil {
-		t.Fatalf("starting kfake: %v", err)
-	}
-	t.Cleanup(c.Close)
-	return c
+	return testenv.Kafka(t, "events", partitions, opts...)
 }
 
 // eventLines writes n events of users user-0..user-6 to a file.

@@ -5,12 +5,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kfake"
-
 	"github.com/lambdastack/lambdastack/internal/event"
 	"github.com/lambdastack/lambdastack/internal/gen"
 	"github.com/lambdastack/lambdastack/internal/pipeline"
 	"github.com/lambdastack/lambdastack/internal/storage"
+	"github.com/lambdastack/lambdastack/internal/testenv"
 	"github.com/lambdastack/lambdastack/streaming"
 )
 
@@ -21,11 +20,7 @@ import (
 func TestRunOverKafkaReconciles(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 22, 10, 14, 59, 0, time.UTC)
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, "events"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := testenv.Kafka(t, "events", 3)
 	kc := streaming.KafkaConfig{Brokers: c.ListenAddrs(), Topic: "events"}
 	sink, err := streaming.NewKafkaSink(ctx, kc)
 	if err != nil {
