@@ -2,6 +2,7 @@ package batch
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -75,7 +76,11 @@ type Builder struct {
 
 // Summary says what a run did.
 type Summary struct {
-	Run        string
+	Run string
+	// Status is StatusOK when the run published, StatusSkipped when there
+	// was nothing new to publish, StatusLostRace when another run
+	// committed first (this run then left the store as that run made it).
+	Status     string
 	Watermark  time.Time
 	Hours      []time.Time // hours rebuilt
 	Days       []string    // days republished
@@ -89,11 +94,29 @@ type Summary struct {
 	Elapsed    time.Duration
 }
 
+// Run statuses (Summary.Status, MergeSummary.Status).
+const (
+	StatusOK       = "ok"
+	StatusSkipped  = "skipped"
+	StatusLostRace = "lost_race"
+)
+
+// newRunID names a run: its start time and a random part, so runs started
+// in the same second stage their objects apart.
+func newRunID(prefix string, start time.Time) string {
+	var r [4]byte
+	_, _ = rand.Read(r[:])
+	return prefix + start.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(r[:])
+}
+
 // Run brings the batch view up to date: it builds every closed hour whose
 // raw input is new or changed since the published manifest and republishes
-// the days holding them, manifest last.
+// the days holding them, manifest last. The objects are staged and the
+// manifest committed conditionally (storage.Commit): when another run
+// commits first, Run returns a Summary with StatusLostRace and no error.
 func (b *Builder) Run(ctx context.Context) (*Summary, error) {
 	start := b.Now()
+	runID := newRunID("", start)
 	lateness := b.Lateness
 	if lateness < 0 {
 		return nil, fmt.Errorf("lateness %s is negative", lateness)
@@ -104,7 +127,20 @@ func (b *Builder) Run(ctx context.Context) (*Summary, error) {
 	}
 	from := b.From.UTC().Truncate(time.Hour)
 
-	old, err := readBatchMeta(ctx, b.Out)
+	commit, cur, err := storage.BeginCommit(ctx, b.Out, BatchManifestKey, runID, b.Now)
+	if errors.Is(err, storage.ErrLostRace) {
+		return &Summary{Run: runID, Status: StatusLostRace, Elapsed: b.Now().Sub(start)}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("starting the batch commit: %w", err)
+	}
+	published := false
+	defer func() {
+		if !published {
+			_ = commit.Abort(context.WithoutCancel(ctx))
+		}
+	}()
+	old, err := batchMetaOf(cur, b.Out)
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +166,7 @@ func (b *Builder) Run(ctx context.Context) (*Summary, error) {
 		}
 	}
 
-	sum := &Summary{Run: start.UTC().Format("20060102T150405Z"), Bad: map[string]int64{}, Skipped: skipped}
+	sum := &Summary{Run: runID, Status: StatusOK, Bad: map[string]int64{}, Skipped: skipped}
 	var total, nobj int64
 	byDay := map[string][]string{}
 	for k := range rebuild {
@@ -192,7 +228,7 @@ func (b *Builder) Run(ctx context.Context) (*Summary, error) {
 			h, _ := time.Parse(hourKeyLayout, k)
 			sum.Hours = append(sum.Hours, h)
 		}
-		rec, err := b.publishDay(ctx, dt, old, rebuild, built)
+		rec, err := b.publishDay(ctx, commit, dt, old, rebuild, built)
 		if err != nil {
 			return nil, err
 		}
@@ -202,6 +238,7 @@ func (b *Builder) Run(ctx context.Context) (*Summary, error) {
 
 	if len(rebuild) == 0 && meta.Watermark.Equal(old.Watermark) && old.Lateness != "" {
 		sum.Watermark = meta.Watermark
+		sum.Status = StatusSkipped
 		sum.Elapsed = b.Now().Sub(start)
 		return sum, nil // nothing new: keep the published manifest
 	}
@@ -216,7 +253,12 @@ func (b *Builder) Run(ctx context.Context) (*Summary, error) {
 		return nil, fmt.Errorf("encoding batch manifest meta: %w", err)
 	}
 	m.Meta = raw
-	if err := storage.Publish(ctx, b.Out, BatchManifestKey, m); err != nil {
+	err = commit.Publish(ctx, m)
+	published = true // past the claim the staged objects belong to it: no Abort
+	if errors.Is(err, storage.ErrLostRace) {
+		return &Summary{Run: runID, Status: StatusLostRace, Elapsed: b.Now().Sub(start)}, nil
+	}
+	if err != nil {
 		return nil, err
 	}
 	sum.Watermark = meta.Watermark
@@ -225,14 +267,20 @@ func (b *Builder) Run(ctx context.Context) (*Summary, error) {
 }
 
 func readBatchMeta(ctx context.Context, s storage.Store) (BatchMeta, error) {
-	meta := BatchMeta{Hours: map[string]HourRecord{}, Days: map[string]DayRecord{}}
 	m, err := storage.ReadManifest(ctx, s, BatchManifestKey)
 	if errors.Is(err, storage.ErrNotExist) {
-		return meta, nil
+		return batchMetaOf(storage.Manifest{}, s)
 	}
 	if err != nil {
-		return meta, fmt.Errorf("reading the batch manifest: %w", err)
+		return BatchMeta{}, fmt.Errorf("reading the batch manifest: %w", err)
 	}
+	return batchMetaOf(m, s)
+}
+
+// batchMetaOf decodes the meta of the batch manifest m read from s (zero
+// m: no manifest yet).
+func batchMetaOf(m storage.Manifest, s storage.Store) (BatchMeta, error) {
+	meta := BatchMeta{Hours: map[string]HourRecord{}, Days: map[string]DayRecord{}}
 	if len(m.Meta) > 0 {
 		if err := json.Unmarshal(m.Meta, &meta); err != nil {
 			return meta, fmt.Errorf("decoding the batch manifest meta %s: %w", storage.Join(s.Location(), BatchManifestKey), err)
@@ -265,7 +313,7 @@ func readRows(ctx context.Context, s storage.Store, key string) ([]views.Row, er
 
 // publishDay writes the hour and day objects of dt: the rebuilt hours from
 // built plus the kept hours read back from the published object.
-func (b *Builder) publishDay(ctx context.Context, dt string, old BatchMeta, rebuild map[string]bool, built agg.Table) (DayRecord, error) {
+func (b *Builder) publishDay(ctx context.Context, commit *storage.Commit, dt string, old BatchMeta, rebuild map[string]bool, built agg.Table) (DayRecord, error) {
 	hourKey := PartitionKey(glue.BatchView, agg.Hour, dt)
 	var rows []views.Row
 	if _, ok := old.Days[dt]; ok {
@@ -308,7 +356,7 @@ func (b *Builder) publishDay(ctx context.Context, dt string, old BatchMeta, rebu
 		if err != nil {
 			return DayRecord{}, fmt.Errorf("encoding batch view %s: %w", w.key, err)
 		}
-		if err := b.Out.Put(ctx, w.key, data); err != nil {
+		if err := commit.Put(ctx, w.key, data); err != nil {
 			return DayRecord{}, fmt.Errorf("writing batch view %s: %w", storage.Join(b.Out.Location(), w.key), err)
 		}
 		h.Write(data)

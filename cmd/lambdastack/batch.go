@@ -24,7 +24,10 @@ batch/_manifest.json. The watermark is the end of the last hour closed for longe
 than --lateness; hours from it on are left to the speed layer. A rerun rebuilds
 only hours whose raw objects changed since the manifest (late data) and is a
 no-op otherwise; a run that dies part-way leaves the published view intact and
-the next run finishes the job. Bad records are counted by reason, never fatal.
+the next run finishes the job. Objects are staged under batch/_staging/<run>/
+and the manifest is committed conditionally: when two runs race, one publishes
+and the other prints "another run committed first" and exits 0, leaving the
+store as the winner made it. Bad records are counted by reason, never fatal.
 Locations are directories or s3://bucket/prefix (standard AWS configuration).`,
 		setup: func(fs *flag.FlagSet) func(context.Context, *cliEnv, []string) error {
 			var (
@@ -78,6 +81,10 @@ func printBatchSummary(w io.Writer, s *batch.Summary) error {
 	mbs := 0.0
 	if s.Elapsed > 0 {
 		mbs = float64(s.Bytes) / 1e6 / s.Elapsed.Seconds()
+	}
+	if s.Status == batch.StatusLostRace {
+		_, err := fmt.Fprintf(w, "batch run %s: another run committed first; this one left the batch view as that run published it\n", s.Run)
+		return err
 	}
 	fmt.Fprintf(w, "batch run %s: watermark %s\n", s.Run, s.Watermark.Format(time.RFC3339))
 	fmt.Fprintf(w, "  hours rebuilt %d, days published %d %v\n", len(s.Hours), len(s.Days), s.Days)
