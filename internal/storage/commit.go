@@ -116,6 +116,10 @@ func readVersioned(ctx context.Context, v Versioned, key string) (Manifest, stri
 	return m, ver, nil
 }
 
+// Version is the version of the manifest the commit is conditional on
+// ("" when there was none).
+func (c *Commit) Version() string { return c.version }
+
 // Put stages an object that Publish puts at key.
 func (c *Commit) Put(ctx context.Context, key string, data []byte) error {
 	from := c.staging + key
