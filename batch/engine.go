@@ -16,7 +16,7 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/apache/arrow/go/v17/parquet"
+	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/axiomhq/hyperloglog"
 
 	"github.com/lambdastack/lambdastack/internal/agg"

@@ -10,13 +10,13 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/apache/arrow/go/v17/arrow"
-	"github.com/apache/arrow/go/v17/arrow/array"
-	"github.com/apache/arrow/go/v17/arrow/memory"
-	"github.com/apache/arrow/go/v17/parquet"
-	"github.com/apache/arrow/go/v17/parquet/file"
-	"github.com/apache/arrow/go/v17/parquet/metadata"
-	"github.com/apache/arrow/go/v17/parquet/pqarrow"
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/metadata"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/lambdastack/lambdastack/internal/agg"
 	"github.com/lambdastack/lambdastack/internal/event"
@@ -173,7 +173,7 @@ func readRowGroup(ctx context.Context, st *runState, data []byte, md *metadata.F
 	}
 	defer rr.Release()
 	for rr.Next() {
-		rec := rr.Record()
+		rec := rr.RecordBatch()
 		if err := addRecord(st, rec, s, b); err != nil {
 			return fmt.Errorf("reading Parquet %s row group %d: %w", s.Name, rg, err)
 		}
@@ -276,7 +276,7 @@ func (c timeColumn) millis(i int) (int64, bool) {
 	return 0, false
 }
 
-func addRecord(st *runState, rec arrow.Record, s Source, b *block) error {
+func addRecord(st *runState, rec arrow.RecordBatch, s Source, b *block) error {
 	n := int(rec.NumRows())
 	b.rows += int64(n)
 	col := func(name string) arrow.Array {

@@ -6,10 +6,10 @@ import (
 	"sync"
 	"unsafe"
 
-	"github.com/apache/arrow/go/v17/parquet"
-	"github.com/apache/arrow/go/v17/parquet/file"
-	"github.com/apache/arrow/go/v17/parquet/metadata"
-	"github.com/apache/arrow/go/v17/parquet/schema"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/metadata"
+	"github.com/apache/arrow-go/v18/parquet/schema"
 
 	"github.com/lambdastack/lambdastack/internal/agg"
 	"github.com/lambdastack/lambdastack/internal/event"
@@ -60,7 +60,9 @@ func planDirect(md *metadata.FileMetaData) (directLayout, bool) {
 	// event_time: a timestamp in any unit, or plain INT64 epoch millis.
 	col := sc.Column(l.time)
 	l.timeDiv = 1
-	if ts, ok := col.LogicalType().(*schema.TimestampLogicalType); ok {
+	// arrow-go returns the logical type by value (older versions by
+	// pointer), so ask for the method rather than the concrete type.
+	if ts, ok := col.LogicalType().(interface{ TimeUnit() schema.TimeUnitType }); ok {
 		switch ts.TimeUnit() {
 		case schema.TimeUnitMicros:
 			l.timeDiv = 1000

@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apache/arrow/go/v17/arrow"
-	"github.com/apache/arrow/go/v17/arrow/array"
-	"github.com/apache/arrow/go/v17/arrow/memory"
-	"github.com/apache/arrow/go/v17/parquet/pqarrow"
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/lambdastack/lambdastack/batch"
 	"github.com/lambdastack/lambdastack/internal/agg"
@@ -50,7 +50,7 @@ func oddParquet(t *testing.T, evs []event.Event) []byte {
 	b.Field(2).(*array.StringBuilder).AppendNull()
 	b.Field(3).(*array.StringBuilder).Append(evs[0].EventTime.Format(time.RFC3339))
 	b.Field(4).(*array.Float64Builder).AppendNull()
-	rec := b.NewRecord()
+	rec := b.NewRecordBatch()
 	defer rec.Release()
 	var buf bytes.Buffer
 	w, err := pqarrow.NewFileWriter(schema, &buf, nil, pqarrow.DefaultWriterProps())

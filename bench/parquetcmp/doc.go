@@ -1,5 +1,5 @@
 // Package parquetcmp compares two Parquet writers on speed-layer objects:
-// apache/arrow/go/v17 pqarrow (what internal/views uses) and
+// apache/arrow-go/v18 pqarrow (what internal/views uses) and
 // xitongsys/parquet-go. It is a separate module so the second writer never
 // becomes a dependency of lambdastack itself.
 //
