@@ -64,41 +64,8 @@ func (e *Engine) BuildHour(ctx context.Context, hour time.Time, objs []batch.Raw
 	}
 	defer closeDB()
 	res := &batch.HourResult{Bad: map[string]int64{}}
-	dir, err := os.MkdirTemp(e.TempDir, "batchsql-")
-	if err != nil {
-		return nil, fmt.Errorf("making the sql engine's scratch directory: %w", err)
-	}
-	defer os.RemoveAll(dir)
-	dt, hh := hour.UTC().Format("2006-01-02"), hour.UTC().Format("15")
-	for i, o := range objs {
-		data, err := storage.ReadAll(ctx, e.Raw, o.Key)
-		if err != nil {
-			return nil, fmt.Errorf("reading raw object: %w", err)
-		}
-		res.Bytes += int64(len(data))
-		name := storage.Join(e.Raw.Location(), o.Key)
-		if bytes.HasPrefix(data, []byte("PAR1")) {
-			path := filepath.Join(dir, fmt.Sprintf("%06d.parquet", i))
-			if err := os.WriteFile(path, data, 0o600); err != nil {
-				return nil, fmt.Errorf("staging %s for DuckDB: %w", name, err)
-			}
-			if err := loadParquet(ctx, conn, path, dt, hh); err != nil {
-				res.Bad[batch.ReasonUnreadable]++ // as the Go engine: count it, keep going
-				continue
-			}
-			continue
-		}
-		if len(data) >= 2 && data[0] == 0x1f && data[1] == 0x8b {
-			if data, err = gunzip(data); err != nil {
-				res.Bad[batch.ReasonUnreadable]++
-				continue
-			}
-		}
-		n, err := loadNDJSON(conn, data, dt, hh, res.Bad)
-		if err != nil {
-			return nil, fmt.Errorf("loading %s into DuckDB: %w", name, err)
-		}
-		res.Records += n
+	if err := e.load(ctx, conn, "raw_events", hour, objs, res); err != nil {
+		return nil, err
 	}
 
 	// Verdicts of the rows in the table (NDJSON lines the parser rejected
@@ -159,6 +126,77 @@ func (e *Engine) BuildHour(ctx context.Context, hour time.Time, objs []batch.Raw
 	return res, nil
 }
 
+// load fills table with the hour's objects, counting bytes, rejected
+// NDJSON lines and unreadable objects in res.
+func (e *Engine) load(ctx context.Context, conn *sql.Conn, table string, hour time.Time, objs []batch.RawObject, res *batch.HourResult) error {
+	dir, err := os.MkdirTemp(e.TempDir, "batchsql-")
+	if err != nil {
+		return fmt.Errorf("making the sql engine's scratch directory: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	dt, hh := hour.UTC().Format("2006-01-02"), hour.UTC().Format("15")
+	for i, o := range objs {
+		data, err := storage.ReadAll(ctx, e.Raw, o.Key)
+		if err != nil {
+			return fmt.Errorf("reading raw object: %w", err)
+		}
+		res.Bytes += int64(len(data))
+		name := storage.Join(e.Raw.Location(), o.Key)
+		if bytes.HasPrefix(data, []byte("PAR1")) {
+			path := filepath.Join(dir, fmt.Sprintf("%06d.parquet", i))
+			if err := os.WriteFile(path, data, 0o600); err != nil {
+				return fmt.Errorf("staging %s for DuckDB: %w", name, err)
+			}
+			if err := loadParquet(ctx, conn, table, path, dt, hh); err != nil {
+				res.Bad[batch.ReasonUnreadable]++ // as the Go engine: count it, keep going
+			}
+			continue
+		}
+		if len(data) >= 2 && data[0] == 0x1f && data[1] == 0x8b {
+			if data, err = gunzip(data); err != nil {
+				res.Bad[batch.ReasonUnreadable]++
+				continue
+			}
+		}
+		n, err := loadNDJSON(conn, table, data, dt, hh, res.Bad)
+		if err != nil {
+			return fmt.Errorf("loading %s into DuckDB: %w", name, err)
+		}
+		res.Records += n
+	}
+	return nil
+}
+
+// Unload runs a Trino statement over the hour's raw objects, loaded as
+// schema.raw_events, and writes its result as Parquet to path: what
+// Athena's UNLOAD of the statement does, for tests of the athena engine.
+func (e *Engine) Unload(ctx context.Context, hour time.Time, objs []batch.RawObject, schema, stmt, path string) error {
+	conn, closeDB, err := open(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	table := `"` + schema + `".raw_events`
+	for _, q := range []string{`CREATE SCHEMA "` + schema + `"`, strings.Replace(rawTable, "raw_events", table, 1)} {
+		if _, err := conn.ExecContext(ctx, strings.Replace(q, "CREATE TEMP TABLE", "CREATE TABLE", 1)); err != nil {
+			return fmt.Errorf("preparing DuckDB: %w", err)
+		}
+	}
+	res := &batch.HourResult{Bad: map[string]int64{}}
+	if err := e.load(ctx, conn, table, hour, objs, res); err != nil {
+		return err
+	}
+	q, err := DuckDBSQL(stmt)
+	if err != nil {
+		return err
+	}
+	copyStmt := "COPY (" + q + ") TO '" + strings.ReplaceAll(path, "'", "''") + "' (FORMAT PARQUET, COMPRESSION SNAPPY)"
+	if _, err := conn.ExecContext(ctx, copyStmt); err != nil {
+		return fmt.Errorf("running the statement on DuckDB: %w", err)
+	}
+	return nil
+}
+
 // open starts an in-memory DuckDB with the UTC time zone, the HyperLogLog
 // functions, the Trino bridge and the raw_events table.
 func open(ctx context.Context) (*sql.Conn, func(), error) {
@@ -191,7 +229,7 @@ var rawColumns = []string{"event_id", "event_type", "user_id", "source", "event_
 
 // loadParquet inserts one Parquet file's rows; a column the file does not
 // have is NULL.
-func loadParquet(ctx context.Context, conn *sql.Conn, path, dt, hour string) error {
+func loadParquet(ctx context.Context, conn *sql.Conn, table, path, dt, hour string) error {
 	src := "read_parquet('" + strings.ReplaceAll(path, "'", "''") + "')"
 	rows, err := conn.QueryContext(ctx, "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM "+src+")")
 	if err != nil {
@@ -217,16 +255,20 @@ func loadParquet(ctx context.Context, conn *sql.Conn, path, dt, hour string) err
 			sel = append(sel, "NULL")
 		}
 	}
-	_, err = conn.ExecContext(ctx, "INSERT INTO raw_events SELECT "+strings.Join(sel, ", ")+", '"+dt+"', '"+hour+"' FROM "+src)
+	_, err = conn.ExecContext(ctx, "INSERT INTO "+table+" SELECT "+strings.Join(sel, ", ")+", '"+dt+"', '"+hour+"' FROM "+src)
 	return err
 }
 
 // loadNDJSON appends the lines the event parser accepts and counts the
 // others by reason; it returns the number of rejected lines.
-func loadNDJSON(conn *sql.Conn, data []byte, dt, hour string, bad map[string]int64) (int64, error) {
+func loadNDJSON(conn *sql.Conn, table string, data []byte, dt, hour string, bad map[string]int64) (int64, error) {
 	var rejected int64
 	err := conn.Raw(func(dc any) error {
-		app, err := duckdb.NewAppenderFromConn(dc.(driver.Conn), "", "raw_events")
+		schema, name := "", table
+		if i := strings.LastIndex(table, "."); i >= 0 {
+			schema, name = strings.Trim(table[:i], `"`), table[i+1:]
+		}
+		app, err := duckdb.NewAppenderFromConn(dc.(driver.Conn), schema, name)
 		if err != nil {
 			return err
 		}
