@@ -23,7 +23,7 @@ var (
 
 // TestBatchThenMerge is the Done-when check: on generated data with
 // duplicates and bad records, batch then merge give exact events, value sums
-// to 1e-9 and users within 2% of an independent computation, at hour and
+// to 1e-9 and users within hll.Tolerance of an independent computation, at hour and
 // day granularity, with the watermark day combining batch and speed.
 func TestBatchThenMerge(t *testing.T) {
 	ctx := context.Background()

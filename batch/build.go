@@ -74,6 +74,9 @@ type Builder struct {
 	Progress *Progress
 	// Engine builds the hours; nil is the Go engine over Raw.
 	Engine Engine
+	// Rebuild builds every hour in range from raw, whatever the manifest
+	// says (after a change of the view's format, such as its sketches).
+	Rebuild bool
 }
 
 // Summary says what a run did.
@@ -268,7 +271,7 @@ func (b *Builder) plan(ctx context.Context, runID string, start time.Time, commi
 	}
 	rebuild := map[string]bool{}
 	for k, os := range byHour {
-		if rec, ok := old.Hours[k]; !ok || rec.Digest != inputDigest(os) {
+		if rec, ok := old.Hours[k]; b.Rebuild || !ok || rec.Digest != inputDigest(os) {
 			rebuild[k] = true
 		}
 	}

@@ -17,9 +17,9 @@ import (
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/parquet"
-	"github.com/axiomhq/hyperloglog"
 
 	"github.com/lambdastack/lambdastack/internal/agg"
+	"github.com/lambdastack/lambdastack/internal/hll"
 	"github.com/lambdastack/lambdastack/internal/views"
 )
 
@@ -362,48 +362,50 @@ func split(data []byte, s Source) ([]unit, error) {
 	return ndjsonUnits(data, s), nil
 }
 
-// denseAfter is the number of user hashes a key collects before it moves to
-// a dense sketch. Small keys keep their hashes and get a sparse sketch at the
-// end (built from the sorted distinct hashes, so it is the same whatever the
-// order of the input), which is precise for small counts; inserting into a
-// sparse sketch one event at a time is what made a first version slow.
-const denseAfter = 2048
+// sketchAfter is the number of user hashes a key collects before it moves
+// them into a sketch. Small keys keep their hashes and get their sketch at
+// the end, from the sorted distinct hashes; either way the sketch is the one
+// the key's distinct users give (hll.Union keeps that form), whatever the
+// order and the partitioning of the input.
+const sketchAfter = 2048
 
 // acc accumulates one key in one partition.
 type acc struct {
 	events int64
 	sum    float64
 	users  []uint64
-	dense  *hyperloglog.Sketch
+	sketch *hll.Sketch
 }
 
 func (a *acc) add(user uint64, v float64) {
 	a.events++
 	a.sum += v
-	if a.dense != nil {
-		a.dense.InsertHash(user)
+	if a.sketch != nil {
+		a.sketch.AddHash(user)
 		return
 	}
 	a.users = append(a.users, user)
-	if len(a.users) >= denseAfter {
-		a.dense = hyperloglog.NewNoSparse()
-		for _, u := range a.users {
-			a.dense.InsertHash(u)
-		}
-		a.users = nil
+	if len(a.users) >= sketchAfter {
+		a.toSketch()
 	}
 }
 
-func (a *acc) aggregate() *agg.Aggregate {
-	out := &agg.Aggregate{Events: a.events, ValueSum: a.sum, Users: a.dense}
-	if a.dense == nil {
-		slices.Sort(a.users)
-		out.Users = hyperloglog.New14()
-		for _, u := range slices.Compact(a.users) {
-			out.Users.InsertHash(u)
-		}
+// toSketch moves the collected hashes into a new sketch.
+func (a *acc) toSketch() {
+	a.sketch = hll.New()
+	for _, u := range a.users {
+		a.sketch.AddHash(u)
 	}
-	return out
+	a.users = nil
+}
+
+func (a *acc) aggregate() *agg.Aggregate {
+	if a.sketch == nil {
+		slices.Sort(a.users)
+		a.users = slices.Compact(a.users)
+		a.toSketch()
+	}
+	return &agg.Aggregate{Events: a.events, ValueSum: a.sum, Users: a.sketch}
 }
 
 // merge adds b (a later partition) into a.
@@ -411,26 +413,22 @@ func (a *acc) merge(b *acc) error {
 	a.events += b.events
 	a.sum += b.sum
 	switch {
-	case a.dense != nil && b.dense != nil:
-		return a.dense.Merge(b.dense)
-	case a.dense != nil:
+	case a.sketch != nil && b.sketch != nil:
+		return a.sketch.Union(b.sketch)
+	case a.sketch != nil:
 		for _, u := range b.users {
-			a.dense.InsertHash(u)
+			a.sketch.AddHash(u)
 		}
-	case b.dense != nil:
-		d := b.dense.Clone()
+	case b.sketch != nil:
+		d := b.sketch.Clone()
 		for _, u := range a.users {
-			d.InsertHash(u)
+			d.AddHash(u)
 		}
-		a.dense, a.users = d, nil
+		a.sketch, a.users = d, nil
 	default:
 		a.users = append(a.users, b.users...)
-		if len(a.users) >= denseAfter {
-			a.dense = hyperloglog.NewNoSparse()
-			for _, u := range a.users {
-				a.dense.InsertHash(u)
-			}
-			a.users = nil
+		if len(a.users) >= sketchAfter {
+			a.toSketch()
 		}
 	}
 	return nil

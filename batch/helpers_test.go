@@ -16,6 +16,7 @@ import (
 	"github.com/lambdastack/lambdastack/glue"
 	"github.com/lambdastack/lambdastack/internal/agg"
 	"github.com/lambdastack/lambdastack/internal/event"
+	"github.com/lambdastack/lambdastack/internal/hll"
 	"github.com/lambdastack/lambdastack/internal/storage"
 	"github.com/lambdastack/lambdastack/internal/views"
 )
@@ -128,9 +129,31 @@ func checkRows(t *testing.T, what string, rows []views.Row, want map[agg.Key]*tr
 			t.Errorf("%s %v: value_sum %.12g, want %.12g", what, k, r.ValueSum, w.sum)
 		}
 		exact := float64(len(w.users))
-		if d := math.Abs(float64(r.Users) - exact); d > 0.02*exact {
-			t.Errorf("%s %v: users %d, want %d within 2%%", what, k, r.Users, len(w.users))
+		if d := math.Abs(float64(r.Users) - exact); d > hll.Tolerance*exact {
+			t.Errorf("%s %v: users %d, want %d within %.3g%%", what, k, r.Users, len(w.users), 100*hll.Tolerance)
 		}
+		checkSketch(t, what, r, w.users)
+	}
+}
+
+// checkSketch: the row's users_sketch is the sketch of its distinct users
+// (what `lambdastack sketch build` and Athena's approx_set make of them),
+// and users is its cardinality.
+func checkSketch(t *testing.T, what string, r views.Row, users map[string]bool) {
+	t.Helper()
+	want := hll.New()
+	for u := range users {
+		want.AddString(u)
+	}
+	wb, err := want.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(r.UsersSketch, wb) {
+		t.Errorf("%s %v: users_sketch is not the sketch of its %d distinct users", what, r.Key(), len(users))
+	}
+	if r.Users != want.Cardinality() {
+		t.Errorf("%s %v: users %d, want the sketch's cardinality %d", what, r.Key(), r.Users, want.Cardinality())
 	}
 }
 

@@ -95,14 +95,23 @@ var (
 	receivedHourKey = Column{Name: "hour", Type: TString, Comment: "UTC hour the record was received, 00-23"}
 )
 
+// The distinct-user columns of the views: users_sketch is Athena's own
+// HyperLogLog serialization (internal/hll), stored as binary because a
+// table cannot hold the HyperLogLog type; users is its cardinality.
+var (
+	usersColumn       = Column{Name: "users", Type: TBigint, Comment: "distinct user_id estimate: cardinality of users_sketch"}
+	usersSketchColumn = Column{Name: "users_sketch", Type: TBinary,
+		Comment: "HyperLogLog of user_id as approx_set makes it; merge with cardinality(merge(CAST(users_sketch AS HyperLogLog)))"}
+)
+
 // viewColumns are the columns every view shares (DESIGN.md "Views").
 var viewColumns = []Column{
 	{Name: "window_start", Type: TTimestamp, Comment: "start of the window, UTC"},
 	{Name: "event_type", Type: TString},
 	{Name: "source", Type: TString},
 	{Name: "events", Type: TBigint, Comment: "number of distinct event_id in the window"},
-	{Name: "users", Type: TBigint, Comment: "distinct user_id estimate (HyperLogLog)"},
-	{Name: "users_sketch", Type: TBinary, Comment: "HyperLogLog sketch of user_id, mergeable"},
+	usersColumn,
+	usersSketchColumn,
 	{Name: "value_sum", Type: TDouble, Comment: "sum of value"},
 }
 
@@ -183,8 +192,8 @@ var (
 			{Name: "window_start", Type: TTimestamp, Comment: "start of the window, UTC"},
 			{Name: "event_type", Type: TString, Comment: "event type, or '*' for all types"},
 			{Name: "source", Type: TString, Comment: "source, or '*' for all sources"},
-			{Name: "users", Type: TBigint, Comment: "distinct user_id estimate (HyperLogLog)"},
-			{Name: "users_sketch", Type: TBinary, Comment: "HyperLogLog sketch of user_id, mergeable"},
+			usersColumn,
+			usersSketchColumn,
 			{Name: "layer", Type: TString, Comment: "batch, or speed when any speed row went into it"},
 			{Name: "watermark", Type: TTimestamp, Comment: "batch covers everything before it, speed everything from it on"},
 		})

@@ -23,11 +23,12 @@ batch view to --out (batch/granularity=hour|day/dt=…/, Parquet), then publishe
 batch/_manifest.json. The watermark is the end of the last hour closed for longer
 than --lateness; hours from it on are left to the speed layer. A rerun rebuilds
 only hours whose raw objects changed since the manifest (late data) and is a
-no-op otherwise; a run that dies part-way leaves the published view intact and
-the next run finishes the job. Objects are staged under batch/_staging/<run>/
-and the manifest is committed conditionally: when two runs race, one publishes
-and the other prints "another run committed first" and exits 0, leaving the
-store as the winner made it. Bad records are counted by reason, never fatal.
+no-op otherwise (--rebuild rebuilds every hour); a run that dies part-way leaves
+the published view intact and the next run finishes the job. Objects are staged
+under batch/_staging/<run>/ and the manifest is committed conditionally: when two
+runs race, one publishes and the other prints "another run committed first" and
+exits 0, leaving the store as the winner made it. Bad records are counted by
+reason, never fatal.
 Locations are directories or s3://bucket/prefix (standard AWS configuration).`,
 		setup: func(fs *flag.FlagSet) func(context.Context, *cliEnv, []string) error {
 			var (
@@ -38,6 +39,7 @@ Locations are directories or s3://bucket/prefix (standard AWS configuration).`,
 				lateness = fs.Duration("lateness", batch.DefaultLateness, "how long after an hour closes the batch waits before taking it")
 				workers  = fs.Int("workers", 0, "decoding and aggregation workers (default: the number of CPUs)")
 				quiet    = fs.Bool("quiet", false, "no progress lines, only the summary")
+				rebuild  = fs.Bool("rebuild", false, "rebuild every hour from raw, even unchanged ones (after an upgrade that changes the view format; the next merge rewrites its days)")
 			)
 			return func(ctx context.Context, env *cliEnv, args []string) error {
 				if len(args) > 0 {
@@ -46,7 +48,7 @@ Locations are directories or s3://bucket/prefix (standard AWS configuration).`,
 				if *raw == "" || *out == "" {
 					return usagef("--raw and --out are required")
 				}
-				b := &batch.Builder{Now: clock, Lateness: *lateness, Workers: *workers}
+				b := &batch.Builder{Now: clock, Lateness: *lateness, Workers: *workers, Rebuild: *rebuild}
 				var err error
 				if *from != "" {
 					if b.From, err = parseStart(*from); err != nil {

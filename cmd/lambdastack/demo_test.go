@@ -124,7 +124,8 @@ func TestDemo(t *testing.T) {
 			}
 		}
 	})
-	// The users queries read the users view: within 2% of the exact
+	// The users queries read the users view: within the reconciliation's
+	// tolerance (pipeline.UsersTolerance) of the exact
 	// distinct users of the generated events (rep.Expected.Users, computed
 	// independently of the pipeline).
 	checkUsers := func(t *testing.T, r *queries.Result, group string, key func(day time.Time, g string) pipeline.UsersKey) {
@@ -144,7 +145,7 @@ func TestDemo(t *testing.T) {
 		for _, row := range r.Rows {
 			k := key(row[0].(time.Time), row[1].(string))
 			exact := int64(len(rep.Expected.Users[k]))
-			if got := row[2].(int64); exact == 0 || math.Abs(float64(got-exact)) > 0.02*float64(exact) {
+			if got := row[2].(int64); exact == 0 || math.Abs(float64(got-exact)) > pipeline.UsersTolerance*float64(exact) {
 				t.Errorf("%v: %d users, exact %d", k, got, exact)
 			}
 		}

@@ -3,8 +3,8 @@ CREATE EXTERNAL TABLE IF NOT EXISTS `lambdastack_dev`.`batch_view` (
   `event_type` string,
   `source` string,
   `events` bigint COMMENT 'number of distinct event_id in the window',
-  `users` bigint COMMENT 'distinct user_id estimate (HyperLogLog)',
-  `users_sketch` binary COMMENT 'HyperLogLog sketch of user_id, mergeable',
+  `users` bigint COMMENT 'distinct user_id estimate: cardinality of users_sketch',
+  `users_sketch` binary COMMENT 'HyperLogLog of user_id as approx_set makes it; merge with cardinality(merge(CAST(users_sketch AS HyperLogLog)))',
   `value_sum` double COMMENT 'sum of value'
 )
 COMMENT 'Batch layer: exact aggregates from raw events, published up to the watermark.'

@@ -2,8 +2,8 @@ CREATE EXTERNAL TABLE IF NOT EXISTS `lambdastack_dev`.`users_view` (
   `window_start` timestamp COMMENT 'start of the window, UTC',
   `event_type` string COMMENT 'event type, or ''*'' for all types',
   `source` string COMMENT 'source, or ''*'' for all sources',
-  `users` bigint COMMENT 'distinct user_id estimate (HyperLogLog)',
-  `users_sketch` binary COMMENT 'HyperLogLog sketch of user_id, mergeable',
+  `users` bigint COMMENT 'distinct user_id estimate: cardinality of users_sketch',
+  `users_sketch` binary COMMENT 'HyperLogLog of user_id as approx_set makes it; merge with cardinality(merge(CAST(users_sketch AS HyperLogLog)))',
   `layer` string COMMENT 'batch, or speed when any speed row went into it',
   `watermark` timestamp COMMENT 'batch covers everything before it, speed everything from it on'
 )

@@ -6,8 +6,9 @@ import (
 	"sort"
 	"time"
 
-	"github.com/axiomhq/hyperloglog"
 	metro "github.com/dgryski/go-metro"
+
+	"github.com/lambdastack/lambdastack/internal/hll"
 )
 
 // Granularity is the window size of an aggregate.
@@ -54,10 +55,7 @@ func (k Key) Less(o Key) bool {
 	return k.Source < o.Source
 }
 
-const (
-	fingerprintSeed = 0x6c616d6264617374 // "lambdast"
-	userSeed        = 0x7573657273686c6c // "usershll"
-)
+const fingerprintSeed = 0x6c616d6264617374 // "lambdast"
 
 // Fingerprint is the 64-bit MetroHash of an event_id: the identity the speed
 // layer and the merge deduplicate by. For n distinct event_ids in one window
@@ -66,14 +64,15 @@ const (
 // only undercount by one event.
 func Fingerprint(eventID string) uint64 { return metro.Hash64Str(eventID, fingerprintSeed) }
 
-// UserHash is the 64-bit hash of a user_id inserted into the sketch.
-func UserHash(userID string) uint64 { return metro.Hash64Str(userID, userSeed) }
+// UserHash is the 64-bit hash of a user_id inserted into the sketch: the
+// hash Athena's approx_set gives the same varchar.
+func UserHash(userID string) uint64 { return hll.HashString(userID) }
 
 // Aggregate is the mergeable state of one key.
 type Aggregate struct {
 	Events   int64
 	ValueSum float64
-	Users    *hyperloglog.Sketch
+	Users    *hll.Sketch
 	// Seen maps the fingerprint of every counted event to its value when
 	// the aggregate tracks fingerprints; nil otherwise.
 	Seen map[uint64]float64
@@ -82,7 +81,7 @@ type Aggregate struct {
 // New returns an empty aggregate; track keeps the fingerprints of the
 // events counted.
 func New(track bool) *Aggregate {
-	a := &Aggregate{Users: hyperloglog.New14()}
+	a := &Aggregate{Users: hll.New()}
 	if track {
 		a.Seen = map[uint64]float64{}
 	}
@@ -104,7 +103,7 @@ func (a *Aggregate) Add(fingerprint, userHash uint64, value float64) bool {
 	}
 	a.Events++
 	a.ValueSum += value
-	a.Users.InsertHash(userHash)
+	a.Users.AddHash(userHash)
 	return true
 }
 
@@ -112,7 +111,7 @@ func (a *Aggregate) Add(fingerprint, userHash uint64, value float64) bool {
 // are counted once. Where either does not, the two are taken to count
 // disjoint events and a stops tracking.
 func (a *Aggregate) Merge(b *Aggregate) error {
-	if err := a.Users.Merge(b.Users); err != nil {
+	if err := a.Users.Union(b.Users); err != nil {
 		return fmt.Errorf("merging user sketches: %w", err)
 	}
 	if a.Seen != nil && b.Seen != nil {
@@ -155,8 +154,9 @@ func (a *Aggregate) Normalize() {
 	}
 }
 
-// UsersEstimate is the distinct-user estimate.
-func (a *Aggregate) UsersEstimate() int64 { return int64(a.Users.Estimate()) }
+// UsersEstimate is the distinct-user estimate: the sketch's cardinality, as
+// Athena's cardinality() computes it.
+func (a *Aggregate) UsersEstimate() int64 { return a.Users.Cardinality() }
 
 // Clone returns a deep copy.
 func (a *Aggregate) Clone() *Aggregate {

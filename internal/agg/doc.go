@@ -1,6 +1,7 @@
 // Package agg holds the aggregates that the speed layer, the batch layer and
 // the merge share: per key (window start, event_type, source) the number of
-// distinct events, the sum of value and a HyperLogLog sketch of user_id.
+// distinct events, the sum of value and a HyperLogLog sketch of user_id
+// (internal/hll: the format Athena merges).
 // Merging two aggregates is associative and commutative, so partial results
 // from any number of batches, layers and hours combine in any order.
 //

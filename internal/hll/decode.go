@@ -74,7 +74,7 @@ func decodeSparse(b []byte) (*Sketch, error) {
 		}
 		entries[i] = e
 	}
-	return &Sketch{entries: entries, capacity: n}, nil
+	return &Sketch{entries: entries, capacity: addedCapacity(n)}, nil
 }
 
 // readDeltas sets the registers to baseline plus each 4-bit delta (the

@@ -15,6 +15,14 @@ const (
 	P = 12
 	// Buckets is the number of dense registers, 2^P.
 	Buckets = 1 << P
+	// StandardError is the relative standard error of a dense estimate,
+	// 1.04/sqrt(Buckets): about 1.6%. Sparse sketches (up to 511
+	// distinct 26-bit prefixes) are almost exact.
+	StandardError = 1.04 / 64
+	// Tolerance is the relative error within which an estimate agrees
+	// with the exact count: 3 standard errors, 4.875%. A dense estimate
+	// falls outside it about once in 370 counts.
+	Tolerance = 3 * StandardError
 
 	// sparseBits is the hash prefix a sparse entry keeps; the other six
 	// bits of its 32 hold the leading zeros after the prefix.
@@ -46,11 +54,21 @@ const (
 	// 40-byte object and a 2064-byte delta array), and 24+16+4c > 2104
 	// exactly when c > 516. Adding one value at a time grows the array
 	// by 10 slots (1, 11, …, 511, 521), so added sketches turn dense at
-	// their 512th entry; a merge of sparse sketches sizes its array to
-	// its entries, so it stays sparse up to 516.
+	// their 512th entry (addedDenseAt); a merge of sparse sketches sizes
+	// its array to its entries, so it stays sparse up to 516.
 	maxSparseEntries = 516
 	capacityGrowth   = 10
+	addedDenseAt     = 512
 )
+
+// addedCapacity is the array capacity Airlift's sparse form has after n
+// entries were added one by one to a new sketch.
+func addedCapacity(n int) int {
+	if n <= 1 {
+		return 1
+	}
+	return 1 + capacityGrowth*((n-1+capacityGrowth-1)/capacityGrowth)
+}
 
 // ErrOldFormat is the error Decode returns for a sketch in the format the
 // views used before (axiomhq's HyperLogLog at precision 14), which Athena
@@ -64,10 +82,13 @@ type Sketch struct {
 	// entries are the sparse entries, sorted by prefix, one per prefix:
 	// prefix<<6 | leading zeros after it. Unused once dense.
 	entries []uint32
-	// capacity is the length Airlift's sparse array would have: it
-	// decides when the sketch turns dense, and depends on how the
-	// sketch was made (New starts at 1, a decoded or merged sketch at
-	// its entry count).
+	// capacity is the length Airlift's sparse array would have had the
+	// entries been added one by one to a new sketch; it decides when an
+	// added value turns the sketch dense. (Airlift sizes a decoded or
+	// merged sketch's array to its entries, but Trino never adds values
+	// to one, so taking the added size instead changes no SQL result
+	// and lets a sketch that values are added to after a Union or a
+	// Decode stay the sketch of its values.)
 	capacity int
 	// regs are the dense registers; nil while sparse.
 	regs *[Buckets]uint8
@@ -107,16 +128,15 @@ func (s *Sketch) AddHash(h uint64) {
 	prefix := uint32(h >> (64 - sparseBits))
 	entry := prefix<<valueBits | uint32(bits.LeadingZeros64(h<<sparseBits|1<<(sparseBits-1)))
 	i, found := searchPrefix(s.entries, prefix)
-	if found {
-		if entry > s.entries[i] {
-			s.entries[i] = entry
+	switch {
+	case !found:
+		if len(s.entries)+1 > s.capacity {
+			s.capacity += capacityGrowth
 		}
-		return
+		s.entries = slices.Insert(s.entries, i, entry)
+	case entry > s.entries[i]:
+		s.entries[i] = entry
 	}
-	if len(s.entries)+1 > s.capacity {
-		s.capacity += capacityGrowth
-	}
-	s.entries = slices.Insert(s.entries, i, entry)
 	if s.capacity > maxSparseEntries {
 		s.toDense()
 	}
@@ -165,16 +185,17 @@ func (s *Sketch) addEntries(entries []uint32) {
 	}
 }
 
-// Merge adds the values of o into s: register-wise maximum, a union by
-// prefix (the larger value) while both are sparse. o is not changed.
+// Merge adds the values of o into s as Trino's merge() does: register-wise
+// maximum, or a union by prefix (the larger value) while both are sparse,
+// which stays sparse up to 516 entries. o is not changed.
 func (s *Sketch) Merge(o *Sketch) error {
 	if o == nil {
 		return errors.New("merging sketches: the other sketch is nil")
 	}
 	if s.regs == nil && o.regs == nil {
 		s.entries = unionEntries(s.entries, o.entries)
-		s.capacity = len(s.entries)
-		if s.capacity > maxSparseEntries {
+		s.capacity = addedCapacity(len(s.entries))
+		if len(s.entries) > maxSparseEntries {
 			s.toDense()
 		}
 		return nil
@@ -190,6 +211,21 @@ func (s *Sketch) Merge(o *Sketch) error {
 		if v > s.regs[i] {
 			s.regs[i] = v
 		}
+	}
+	return nil
+}
+
+// Union adds the values of o into s and leaves s in the form it would have
+// had the values of both been added to a new sketch one by one: where Merge
+// keeps 512 to 516 sparse entries, Union turns dense, as adding does. The
+// views hold sketches in this form, so a row's sketch depends only on its
+// users, not on how its events were split into batches.
+func (s *Sketch) Union(o *Sketch) error {
+	if err := s.Merge(o); err != nil {
+		return err
+	}
+	if s.regs == nil && len(s.entries) >= addedDenseAt {
+		s.toDense()
 	}
 	return nil
 }

@@ -47,7 +47,7 @@ func (r *Report) Lines() []string {
 	for _, d := range rc.Users.DAU {
 		add("users %s  %d distinct users (users view) vs %d exact: error %+.2f%%", d.Day.Format("2006-01-02"), d.Estimate, d.Exact, 100*d.Error())
 	}
-	add("users view   %d day rows (per type, per source, overall) within %.0f%% of the exact distinct users: worst error %.2f%%",
+	add("users view   %d day rows (per type, per source, overall) within %.3g%% of the exact distinct users: worst error %.2f%%",
 		rc.Users.Rows, 100*UsersTolerance, 100*rc.Users.MaxError)
 	if rc.OK() {
 		add("reconciliation OK: the merged view counts each of the %d distinct accepted events exactly once (hour and day rows, every key); the users view's distinct users agree", rc.Expected)

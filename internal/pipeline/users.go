@@ -11,14 +11,15 @@ import (
 	"github.com/lambdastack/lambdastack/glue"
 	"github.com/lambdastack/lambdastack/internal/agg"
 	"github.com/lambdastack/lambdastack/internal/event"
+	"github.com/lambdastack/lambdastack/internal/hll"
 	"github.com/lambdastack/lambdastack/internal/storage"
 	"github.com/lambdastack/lambdastack/internal/views"
 )
 
 // UsersTolerance is the relative error allowed between a users view
-// estimate (HyperLogLog, 2^14 registers: about 0.8% standard error) and the
-// exact distinct users.
-const UsersTolerance = 0.02
+// estimate and the exact distinct users: hll.Tolerance, 3 standard errors
+// of a p = 12 HyperLogLog (4096 registers, about 1.6% each), 4.875%.
+const UsersTolerance = hll.Tolerance
 
 // UsersKey is one users view row of a day: EventType or Source is
 // glue.All for the rows over every type or source.
@@ -139,7 +140,7 @@ func checkUsers(ctx context.Context, r *Reconciliation, viewStore storage.Store,
 		rel := math.Abs(float64(est-exact)) / float64(exact)
 		c.MaxError = max(c.MaxError, rel)
 		if rel > UsersTolerance {
-			r.problem("users view day row %s estimates %d distinct users, exact %d (error %.2f%% > %.0f%%)", k, est, exact, 100*rel, 100*UsersTolerance)
+			r.problem("users view day row %s estimates %d distinct users, exact %d (error %.2f%% > %.3g%%)", k, est, exact, 100*rel, 100*UsersTolerance)
 		}
 		if k.EventType == glue.All && k.Source == glue.All {
 			c.DAU = append(c.DAU, DAU{Day: k.Day, Estimate: est, Exact: exact})

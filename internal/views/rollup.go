@@ -5,10 +5,9 @@ import (
 	"sort"
 	"time"
 
-	"github.com/axiomhq/hyperloglog"
-
 	"github.com/lambdastack/lambdastack/glue"
 	"github.com/lambdastack/lambdastack/internal/agg"
+	"github.com/lambdastack/lambdastack/internal/hll"
 )
 
 // UserRollup builds the users_view rows of merged-view rows (one
@@ -30,18 +29,18 @@ import (
 // row would be taken for the overall one.
 func UserRollup(rows []Row) ([]Row, error) {
 	type acc struct {
-		sketch    *hyperloglog.Sketch
+		sketch    *hll.Sketch
 		speed     bool
 		watermark time.Time
 	}
 	out := map[agg.Key]*acc{}
-	add := func(k agg.Key, sk *hyperloglog.Sketch, r *Row) error {
+	add := func(k agg.Key, sk *hll.Sketch, r *Row) error {
 		a, ok := out[k]
 		if !ok {
-			a = &acc{sketch: hyperloglog.New14()}
+			a = &acc{sketch: hll.New()}
 			out[k] = a
 		}
-		if err := a.sketch.Merge(sk); err != nil {
+		if err := a.sketch.Union(sk); err != nil {
 			return fmt.Errorf("merging the user sketch of %s/%s/%s into %s/%s: %w",
 				r.WindowStart.Format(time.RFC3339), r.EventType, r.Source, k.EventType, k.Source, err)
 		}
@@ -53,9 +52,9 @@ func UserRollup(rows []Row) ([]Row, error) {
 	}
 	for i := range rows {
 		r := &rows[i]
-		sk := hyperloglog.New14()
-		if err := sk.UnmarshalBinary(r.UsersSketch); err != nil {
-			return nil, fmt.Errorf("decoding the user sketch of %s/%s/%s: %w", r.WindowStart.Format(time.RFC3339), r.EventType, r.Source, err)
+		sk, err := r.Sketch()
+		if err != nil {
+			return nil, err
 		}
 		w := r.WindowStart.UTC()
 		keys := []agg.Key{
@@ -88,7 +87,7 @@ func UserRollup(rows []Row) ([]Row, error) {
 			layer = LayerSpeed
 		}
 		res = append(res, Row{WindowStart: k.WindowStart, EventType: k.EventType, Source: k.Source,
-			Users: int64(a.sketch.Estimate()), UsersSketch: sketch, Layer: layer, Watermark: a.watermark})
+			Users: a.sketch.Cardinality(), UsersSketch: sketch, Layer: layer, Watermark: a.watermark})
 	}
 	return res, nil
 }

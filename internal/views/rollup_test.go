@@ -9,6 +9,7 @@ import (
 
 	"github.com/lambdastack/lambdastack/glue"
 	"github.com/lambdastack/lambdastack/internal/agg"
+	"github.com/lambdastack/lambdastack/internal/hll"
 	"github.com/lambdastack/lambdastack/internal/views"
 )
 
@@ -93,8 +94,8 @@ func TestUserRollup(t *testing.T) {
 				want := len(exact[level{tc.name, r.WindowStart, r.EventType, r.Source}])
 				rel := math.Abs(float64(r.Users)-float64(want)) / float64(want)
 				worst = max(worst, rel)
-				if rel > 0.02 {
-					t.Errorf("%v: %d users, exact %d (error %.4f > 2%%)", r.Key(), r.Users, want, rel)
+				if rel > hll.Tolerance {
+					t.Errorf("%v: %d users, exact %d (error %.4f > %.4f)", r.Key(), r.Users, want, rel, hll.Tolerance)
 				}
 				wantLayer := views.LayerSpeed
 				if tc.name == agg.Hour && r.WindowStart.Before(wm) {

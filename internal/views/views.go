@@ -13,10 +13,10 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
-	"github.com/axiomhq/hyperloglog"
 
 	"github.com/lambdastack/lambdastack/glue"
 	"github.com/lambdastack/lambdastack/internal/agg"
+	"github.com/lambdastack/lambdastack/internal/hll"
 )
 
 // Layers of the merged view.
@@ -64,9 +64,9 @@ func FromAggregate(k agg.Key, a *agg.Aggregate) (Row, error) {
 // Aggregate decodes the row back into a mergeable aggregate. A row with
 // fingerprints gives a tracked aggregate.
 func (r *Row) Aggregate() (*agg.Aggregate, error) {
-	sk := hyperloglog.New14()
-	if err := sk.UnmarshalBinary(r.UsersSketch); err != nil {
-		return nil, fmt.Errorf("decoding the user sketch of %s/%s/%s: %w", r.WindowStart.Format(time.RFC3339), r.EventType, r.Source, err)
+	sk, err := r.Sketch()
+	if err != nil {
+		return nil, err
 	}
 	a := &agg.Aggregate{Events: r.Events, ValueSum: r.ValueSum, Users: sk}
 	if r.Fingerprints != nil {
@@ -79,6 +79,16 @@ func (r *Row) Aggregate() (*agg.Aggregate, error) {
 		}
 	}
 	return a, nil
+}
+
+// Sketch decodes the row's users_sketch. Bytes in the old axiomhq format
+// give an error that wraps hll.ErrOldFormat and says how to rebuild.
+func (r *Row) Sketch() (*hll.Sketch, error) {
+	sk, err := hll.Decode(r.UsersSketch)
+	if err != nil {
+		return nil, fmt.Errorf("the user sketch of %s/%s/%s: %w", r.WindowStart.Format(time.RFC3339), r.EventType, r.Source, err)
+	}
+	return sk, nil
 }
 
 // Rows turns a table of aggregates into rows in key order.
@@ -140,7 +150,7 @@ func writerProps() *parquet.WriterProperties {
 		// speed object's encoding) and bytes.
 		parquet.WithDictionaryFor("event_fingerprints.list.element", false),
 		parquet.WithDictionaryFor("event_values.list.element", false),
-		// Sketches are distinct blobs (16 KiB when dense): hashing them
+		// Sketches are distinct blobs (2 KiB when dense): hashing them
 		// for a dictionary is wasted work.
 		parquet.WithDictionaryFor("users_sketch", false),
 	)
