@@ -7,9 +7,12 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/lambdastack/lambdastack/batch"
+	"github.com/lambdastack/lambdastack/batch/batchsql"
+	"github.com/lambdastack/lambdastack/internal/awscfg"
 	"github.com/lambdastack/lambdastack/internal/storage"
 )
 
@@ -40,6 +43,10 @@ Locations are directories or s3://bucket/prefix (standard AWS configuration).`,
 				workers  = fs.Int("workers", 0, "decoding and aggregation workers (default: the number of CPUs)")
 				quiet    = fs.Bool("quiet", false, "no progress lines, only the summary")
 				rebuild  = fs.Bool("rebuild", false, "rebuild every hour from raw, even unchanged ones (after an upgrade that changes the view format; the next merge rewrites its days)")
+				engine   = fs.String("engine", batch.EngineGo, "batch engine: go (in process), sql (the view's SQL on embedded DuckDB) or athena (the SQL as UNLOADs on Athena)")
+				wg       = fs.String("workgroup", "", "athena engine: the Athena workgroup (required with --engine athena)")
+				database = fs.String("database", "", "athena engine: the Glue database holding raw_events (required with --engine athena)")
+				staging  = fs.String("staging", "", "athena engine: s3://bucket/prefix the UNLOADs write under (required with --engine athena)")
 			)
 			return func(ctx context.Context, env *cliEnv, args []string) error {
 				if len(args) > 0 {
@@ -69,7 +76,33 @@ Locations are directories or s3://bucket/prefix (standard AWS configuration).`,
 				if !*quiet {
 					b.Progress = batch.NewProgress(env.stderr, time.Now)
 				}
-				sum, err := b.Run(ctx)
+				var sum *batch.Summary
+				switch *engine {
+				case batch.EngineGo:
+					sum, err = b.Run(ctx)
+				case "sql":
+					b.Engine = &batchsql.Engine{Raw: b.Raw}
+					sum, err = b.Run(ctx)
+				case batch.EngineAthena:
+					if *wg == "" || *database == "" || !strings.HasPrefix(*staging, "s3://") {
+						return usagef("--engine athena needs --workgroup, --database and --staging s3://bucket/prefix")
+					}
+					cfg, err := awscfg.Load(ctx, awscfg.Options{})
+					if err != nil {
+						return err
+					}
+					st, err := storage.OpenWith(ctx, *staging, &cfg)
+					if err != nil {
+						return err
+					}
+					a := &batch.Athena{Client: cfg.Athena(), Workgroup: *wg, Database: *database, Staging: st}
+					sum, err = a.BuildRun(ctx, b)
+					if err != nil {
+						return err
+					}
+				default:
+					return usagef("--engine %q: want go, sql or athena", *engine)
+				}
 				if err != nil {
 					return err
 				}
