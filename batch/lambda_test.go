@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/lambdastack/lambdastack/batch"
 	"github.com/lambdastack/lambdastack/internal/metrics"
 )
