@@ -279,7 +279,8 @@ func TestLateData(t *testing.T) {
 
 // The merge follows the watermark: after the batch moves on an hour, the
 // next merge takes that hour from the batch and drops its speed rows; with
-// no batch view yet, everything comes from the speed layer.
+// no batch view yet there is no watermark to merge at: an error, nothing
+// published.
 func TestMergeFollowsWatermark(t *testing.T) {
 	ctx := context.Background()
 	d := genEvents(7, 3000, dataStart, dataEnd, 0.1)
@@ -288,16 +289,13 @@ func TestMergeFollowsWatermark(t *testing.T) {
 	writeSpeed(t, out, d.events)
 	m := &batch.Merger{Batch: out, Speed: out, Out: out, Now: fixedNow(runAt)}
 
-	// No batch view: all speed.
-	if _, err := m.Run(ctx); err != nil {
-		t.Fatal(err)
+	// No batch view: an error saying where the manifest was expected.
+	if _, err := m.Run(ctx); !errors.Is(err, batch.ErrNoBatchView) || !strings.Contains(err.Error(), "batch/_manifest.json") {
+		t.Fatalf("merge without a batch view: %v, want ErrNoBatchView naming batch/_manifest.json", err)
 	}
-	for _, r := range readView(t, out, "merged/", agg.Hour) {
-		if r.Layer != views.LayerSpeed {
-			t.Fatalf("without a batch view, hour %v has layer %q", r.Key(), r.Layer)
-		}
+	if objs, err := out.List(ctx, "merged/"); err != nil || len(objs) > 0 {
+		t.Fatalf("merge without a batch view wrote %d objects (%v)", len(objs), err)
 	}
-	checkRows(t, "speed-only merged hours", readView(t, out, "merged/", agg.Hour), expected(d.events, agg.Hour, nil))
 
 	for _, at := range []time.Time{runAt.Add(-2 * time.Hour), runAt} {
 		b := &batch.Builder{Raw: raw, Out: out, Now: fixedNow(at), Lateness: batch.DefaultLateness}

@@ -97,6 +97,9 @@ type Summary struct {
 	Bad        map[string]int64
 	Skipped    []string // raw keys outside the dt=/hour= layout
 	Elapsed    time.Duration
+	// Unpublished says why no manifest was published when none was and
+	// none existed before: no hour of the raw events has closed yet.
+	Unpublished string
 }
 
 // Run statuses (Summary.Status, MergeSummary.Status).
@@ -189,6 +192,10 @@ func (b *Builder) engine() Engine {
 	return &GoEngine{Raw: b.Raw, Workers: b.Workers, Progress: b.Progress}
 }
 
+// ErrNoRawEvents is returned (wrapped, with where they were expected) by
+// Builder.Run when the raw location holds no event objects at all.
+var ErrNoRawEvents = errors.New("no raw events")
+
 // Run brings the batch view up to date: it builds every closed hour whose
 // raw input is new or changed since the published manifest and republishes
 // the days holding them, manifest last. The objects are staged and the
@@ -263,6 +270,11 @@ func (b *Builder) plan(ctx context.Context, runID string, start time.Time, commi
 	objs, skipped, err := ListRaw(ctx, b.Raw, from, wm)
 	if err != nil {
 		return nil, old, err
+	}
+	if len(objs) == 0 && len(old.Hours) == 0 {
+		if err := b.checkRawEvents(ctx); err != nil {
+			return nil, old, err
+		}
 	}
 	byHour := map[string][]RawObject{}
 	for _, o := range objs {
@@ -379,6 +391,15 @@ func (b *Builder) execute(ctx context.Context, start time.Time, commit *storage.
 			m.Objects = append(m.Objects, storage.ObjectInfo{Key: PartitionKey(glue.BatchView, g, dt)})
 		}
 	}
+	if len(m.Objects) == 0 || meta.Watermark.IsZero() {
+		// A manifest without objects or watermark would tell merge the
+		// batch view is empty up to that time; publish none instead.
+		sum.Unpublished = fmt.Sprintf("none of the %d objects under %s is in an hour of events/dt=…/hour=…/ before the watermark %s: no batch view published yet",
+			b.rawCount(ctx), storage.Join(b.Raw.Location(), glue.RawEvents.Prefix), plan.Watermark.Format(time.RFC3339))
+		sum.Status = StatusSkipped
+		sum.Elapsed = b.Now().Sub(start)
+		return sum, nil
+	}
 	raw, err := json.Marshal(meta)
 	if err != nil {
 		return nil, fmt.Errorf("encoding batch manifest meta: %w", err)
@@ -395,6 +416,27 @@ func (b *Builder) execute(ctx context.Context, start time.Time, commit *storage.
 	sum.Watermark = meta.Watermark
 	sum.Elapsed = b.Now().Sub(start)
 	return sum, nil
+}
+
+// checkRawEvents returns ErrNoRawEvents, saying where they were expected
+// (and found, when the location is one level too high), when the raw
+// location holds no event objects at all.
+func (b *Builder) checkRawEvents(ctx context.Context) error {
+	if b.rawCount(ctx) > 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %s", ErrNoRawEvents,
+		storage.WhereExpected(ctx, b.Raw, glue.RawEvents.Prefix, "objects at events/dt=YYYY-MM-DD/hour=HH/"))
+}
+
+// rawCount is how many objects the raw location holds under events/ (0
+// when listing fails: the caller's own listing has reported that).
+func (b *Builder) rawCount(ctx context.Context) int {
+	infos, err := b.Raw.List(ctx, glue.RawEvents.Prefix)
+	if err != nil {
+		return 0
+	}
+	return len(infos)
 }
 
 func readBatchMeta(ctx context.Context, s storage.Store) (BatchMeta, error) {

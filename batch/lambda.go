@@ -136,8 +136,8 @@ func (h *BatchHandler) Handle(ctx context.Context, req BatchRequest) (any, error
 			return nil, fmt.Errorf("action plan: the batch engine is %q; plan and publish are the athena engine's", h.Engine)
 		}
 		plan, err := b.Plan(ctx)
-		if errors.Is(err, storage.ErrLostRace) {
-			// Another run is committing: nothing to build now.
+		if errors.Is(err, storage.ErrLostRace) || errors.Is(err, ErrNoRawEvents) {
+			// Another run is committing, or no events yet: nothing to build now.
 			return &AthenaPlan{Hours: []PlannedHour{}}, nil
 		}
 		if err != nil {
@@ -151,6 +151,12 @@ func (h *BatchHandler) Handle(ctx context.Context, req BatchRequest) (any, error
 		sum, err = h.Athena.PublishRun(ctx, b, req.RunID)
 	default:
 		return nil, fmt.Errorf("unknown batch action %q (want build, plan or publish)", req.Action)
+	}
+	if errors.Is(err, ErrNoRawEvents) {
+		// A new deployment before its first events: nothing to do yet, and
+		// no failed invocation to alarm on.
+		slog.InfoContext(ctx, "batch run skipped", "reason", err.Error())
+		return &BatchResponse{Status: StatusSkipped}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("batch %s: %w", cmp.Or(req.Action, "build"), err)
@@ -216,6 +222,11 @@ func (h *MergeHandler) Handle(ctx context.Context, _ json.RawMessage) (*MergeRes
 func (h *MergeHandler) Run(ctx context.Context) (*MergeSummary, error) {
 	m := &Merger{Batch: h.Views, Speed: h.Views, Out: h.Views, Now: h.Now}
 	sum, err := m.Run(ctx)
+	if errors.Is(err, ErrNoBatchView) {
+		// Until the first batch run there is no watermark to merge at.
+		slog.InfoContext(ctx, "merge skipped", "reason", err.Error())
+		return &MergeSummary{Status: StatusOK}, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("merge: %w", err)
 	}

@@ -36,6 +36,11 @@ type MergedMeta struct {
 type Merger struct {
 	Batch, Speed, Out storage.Store
 	Now               func() time.Time
+	// RequireSpeed, when set, makes a speed location without any speed
+	// object an error (ErrNoSpeedObjects); its text says where the speed
+	// location came from ("--speed defaults to --batch"). The scheduled
+	// merge leaves it empty: a stream can be idle.
+	RequireSpeed string
 }
 
 // MergeSummary says what a merge did.
@@ -54,6 +59,30 @@ type MergeSummary struct {
 
 const dayLayout = "2006-01-02"
 
+// ErrNoBatchView is returned (wrapped, with where it was expected) by
+// Merger.Run when no batch manifest has been published: there is no
+// watermark to merge at.
+var ErrNoBatchView = errors.New("no published batch view")
+
+// ErrNoSpeedObjects is returned (wrapped) by Merger.Run when RequireSpeed
+// is set and the speed location holds no speed object at all.
+var ErrNoSpeedObjects = errors.New("no speed objects")
+
+// checkSpeed fails when the speed location has no speed/ object at all:
+// most often a wrong location, which would merge the batch view alone
+// without a word.
+func (m *Merger) checkSpeed(ctx context.Context) error {
+	objs, err := m.Speed.List(ctx, glue.SpeedView.Prefix)
+	if err != nil {
+		return fmt.Errorf("listing the speed view: %w", err)
+	}
+	if len(objs) > 0 {
+		return nil
+	}
+	return fmt.Errorf("%w (%s): %s", ErrNoSpeedObjects, m.RequireSpeed,
+		storage.WhereExpected(ctx, m.Speed, glue.SpeedView.Prefix, "the objects `lambdastack speed` writes"))
+}
+
 // Run publishes merged = batch rows for windows before the batch watermark
 // ∪ speed rows for windows from it on. Only the days that can have changed
 // are rewritten: days whose batch objects changed and days from the
@@ -61,6 +90,10 @@ const dayLayout = "2006-01-02"
 // committed conditionally, as in Builder.Run: a merge that loses the race
 // returns StatusLostRace and no error.
 func (m *Merger) Run(ctx context.Context) (*MergeSummary, error) {
+	if _, err := storage.ReadManifest(ctx, m.Batch, BatchManifestKey); errors.Is(err, storage.ErrNotExist) {
+		return nil, fmt.Errorf("%w: %s", ErrNoBatchView,
+			storage.WhereExpected(ctx, m.Batch, BatchManifestKey, "the manifest `lambdastack batch` publishes"))
+	}
 	runID := newRunID("merge-", m.Now())
 	commit, cur, err := storage.BeginCommit(ctx, m.Out, MergedManifestKey, runID, m.Now)
 	if errors.Is(err, storage.ErrLostRace) {
@@ -78,6 +111,14 @@ func (m *Merger) Run(ctx context.Context) (*MergeSummary, error) {
 	bm, err := readBatchMeta(ctx, m.Batch)
 	if err != nil {
 		return nil, err
+	}
+	if m.RequireSpeed != "" {
+		if err := m.checkSpeed(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if bm.Watermark.IsZero() {
+		return nil, fmt.Errorf("the batch manifest %s has no watermark: rerun `lambdastack batch`", storage.Join(m.Batch.Location(), BatchManifestKey))
 	}
 	prev, err := mergedMetaOf(cur)
 	if err != nil {

@@ -28,9 +28,15 @@ type Config struct {
 	ProcessorBufferMB float64
 	// AllowedLateness is how long after an hour closes the batch job waits.
 	AllowedLateness time.Duration
-	// BatchSchedule and MergeSchedule are EventBridge schedule expressions.
-	BatchSchedule string
-	MergeSchedule string
+	// Cadence is how often EventBridge Scheduler starts the stage's
+	// workflow (merge every run, batch once an hour): whole minutes, 1m to 60m.
+	Cadence time.Duration
+	// BatchEngine is "go" (the batch Lambda builds the view) or "athena"
+	// (Athena UNLOAD statements the batch Lambda plans and publishes).
+	BatchEngine string
+	// QuickSightMode is "direct" (data sets query Athena) or "spice"
+	// (imported data sets, refreshed by the workflow after each batch).
+	QuickSightMode string
 	// SpeedBatchSize and SpeedRetries tune the speed Lambda's event source mapping.
 	SpeedBatchSize int
 	SpeedRetries   int
@@ -60,8 +66,9 @@ func DefaultConfig() Config {
 		FirehoseBufferInterval:    60 * time.Second,
 		ProcessorBufferMB:         3,
 		AllowedLateness:           15 * time.Minute,
-		BatchSchedule:             "rate(1 hour)",
-		MergeSchedule:             "rate(5 minutes)",
+		Cadence:                   5 * time.Minute,
+		BatchEngine:               "go",
+		QuickSightMode:            "direct",
 		SpeedBatchSize:            1000,
 		SpeedRetries:              3,
 		SpeedExpireDays:           3,
@@ -93,6 +100,14 @@ func (c Config) Validate() error {
 		return fmt.Errorf("processorBufferMB %g: the transform's 6 MB response limit allows 0.2 to 3", c.ProcessorBufferMB)
 	case c.AllowedLateness < 0:
 		return fmt.Errorf("lateness %s: must not be negative", c.AllowedLateness)
+	case c.Cadence < time.Minute || c.Cadence > time.Hour || c.Cadence%time.Minute != 0:
+		return fmt.Errorf("cadence %s: want whole minutes from 1m to 60m", c.Cadence)
+	case c.BatchEngine != "go" && c.BatchEngine != "athena":
+		return fmt.Errorf("batchEngine %q: want go or athena", c.BatchEngine)
+	case c.QuickSightMode != "direct" && c.QuickSightMode != "spice":
+		return fmt.Errorf("quicksightMode %q: want direct or spice", c.QuickSightMode)
+	case c.QuickSightMode == "spice" && c.QuickSightPrincipalARN == "":
+		return fmt.Errorf("quicksightMode spice: the SPICE data sets need quicksightPrincipalArn")
 	case c.SpeedBatchSize < 1 || c.SpeedBatchSize > 10000:
 		return fmt.Errorf("speedBatchSize %d: Kinesis event source mappings accept 1 to 10000", c.SpeedBatchSize)
 	case c.SpeedRetries < 0 || c.SpeedRetries > 10000:
@@ -107,13 +122,21 @@ func (c Config) Validate() error {
 	return nil
 }
 
+// QuickSightImportMode is the data sets' ImportMode for QuickSightMode.
+func (c Config) QuickSightImportMode() string {
+	if c.QuickSightMode == "spice" {
+		return "SPICE"
+	}
+	return "DIRECT_QUERY"
+}
+
 // StackName is the stack's name: one per stage.
 func (c Config) StackName() string { return "lambdastack-" + c.Stage }
 
 // ConfigFromContext reads the CDK context keys over DefaultConfig:
 // stage, streamMode, shards, retention (Go duration, e.g. 48h),
 // firehoseBufferMB, firehoseBufferInterval, processorBufferMB, lateness,
-// batchSchedule, mergeSchedule, speedBatchSize, speedRetries,
+// cadence, batchEngine, quicksightMode, speedBatchSize, speedRetries,
 // speedExpireDays, rawInfrequentDays, rawGlacierDays, athenaScanLimitMB,
 // quicksightPrincipalArn, alarmEmail, destroy.
 func ConfigFromContext(node constructs.Node) (Config, error) {
@@ -183,8 +206,9 @@ func ConfigFromContext(node constructs.Node) (Config, error) {
 	dur("firehoseBufferInterval", &c.FirehoseBufferInterval)
 	flt("processorBufferMB", &c.ProcessorBufferMB)
 	dur("lateness", &c.AllowedLateness)
-	str("batchSchedule", &c.BatchSchedule)
-	str("mergeSchedule", &c.MergeSchedule)
+	dur("cadence", &c.Cadence)
+	str("batchEngine", &c.BatchEngine)
+	str("quicksightMode", &c.QuickSightMode)
 	num("speedBatchSize", &c.SpeedBatchSize)
 	num("speedRetries", &c.SpeedRetries)
 	num("speedExpireDays", &c.SpeedExpireDays)

@@ -30,6 +30,12 @@ func TestConfigValidate(t *testing.T) {
 		{"speed objects never expire", func(c *Config) { c.SpeedExpireDays = 0 }, "speedExpireDays"},
 		{"infrequent access too early", func(c *Config) { c.RawInfrequentDays = 7 }, "raw lifecycle"},
 		{"glacier before infrequent access", func(c *Config) { c.RawGlacierDays = 30 }, "raw lifecycle"},
+		{"cadence under a minute", func(c *Config) { c.Cadence = 30 * time.Second }, "cadence"},
+		{"cadence over an hour", func(c *Config) { c.Cadence = 2 * time.Hour }, "cadence"},
+		{"cadence not whole minutes", func(c *Config) { c.Cadence = 90 * time.Second }, "cadence"},
+		{"unknown batch engine", func(c *Config) { c.BatchEngine = "spark" }, "batchEngine"},
+		{"unknown quicksight mode", func(c *Config) { c.QuickSightMode = "import" }, "quicksightMode"},
+		{"spice without a principal", func(c *Config) { c.QuickSightMode = "spice" }, "quicksightPrincipalArn"},
 		{"athena limit under 10 MB", func(c *Config) { c.AthenaBytesScannedLimitMB = 1 }, "athenaScanLimitMB"},
 	}
 	for _, tc := range cases {
@@ -48,7 +54,7 @@ func TestConfigFromContext(t *testing.T) {
 	ctx := map[string]interface{}{
 		"stage": "prod-eu", "streamMode": "provisioned", "shards": "4", "retention": "168h",
 		"processorBufferMB": "1.5", "lateness": "30m", "speedRetries": float64(5), "destroy": true,
-		"alarmEmail": "ops@example.com",
+		"alarmEmail": "ops@example.com", "cadence": "10m", "batchEngine": "athena",
 	}
 	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx})
 	c, err := ConfigFromContext(app.Node())
@@ -58,7 +64,7 @@ func TestConfigFromContext(t *testing.T) {
 	want := DefaultConfig()
 	want.Stage, want.StreamMode, want.ShardCount, want.StreamRetention = "prod-eu", "provisioned", 4, 168*time.Hour
 	want.ProcessorBufferMB, want.AllowedLateness, want.SpeedRetries, want.Destroy = 1.5, 30*time.Minute, 5, true
-	want.AlarmEmail = "ops@example.com"
+	want.AlarmEmail, want.Cadence, want.BatchEngine = "ops@example.com", 10*time.Minute, "athena"
 	if c != want {
 		t.Errorf("ConfigFromContext =\n%+v\nwant\n%+v", c, want)
 	}
@@ -66,7 +72,7 @@ func TestConfigFromContext(t *testing.T) {
 		t.Errorf("names %s %s", c.StackName(), DatabaseName(c))
 	}
 
-	for key, bad := range map[string]string{"shards": "four", "lateness": "15", "destroy": "maybe", "stage": "Prod"} {
+	for key, bad := range map[string]string{"shards": "four", "lateness": "15", "destroy": "maybe", "stage": "Prod", "cadence": "5", "batchEngine": "emr"} {
 		ctx := map[string]interface{}{key: bad}
 		app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx})
 		if _, err := ConfigFromContext(app.Node()); err == nil || !strings.Contains(err.Error(), key) {

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -37,7 +38,8 @@ const (
 // TestIntegrationDeploy bootstraps and deploys the stack to moto with the
 // pinned CDK CLI, checks the buckets, stream, roles and functions exist,
 // and destroys it. moto's CloudFormation skips Glue, Athena, Firehose,
-// CloudWatch alarms and QuickSight: the assertion tests cover those.
+// CloudWatch alarms, EventBridge Scheduler and QuickSight: the assertion
+// tests cover those.
 func TestIntegrationDeploy(t *testing.T) {
 	root, err := moduleRoot(".")
 	if err != nil {
@@ -125,8 +127,9 @@ func TestIntegrationDeploy(t *testing.T) {
 
 	res := stackResources(ctx, t, cloudformation.NewFromConfig(cfg), stackName)
 	iamc, lam := iam.NewFromConfig(cfg), lambda.NewFromConfig(cfg)
-	// One role per function, plus Firehose's.
-	if n, want := len(res["AWS::IAM::Role"]), len(LambdaEntries)+1; n != want {
+	// One role per function, plus Firehose's, the workflow's and its
+	// schedule's.
+	if n, want := len(res["AWS::IAM::Role"]), len(LambdaEntries)+3; n != want {
 		t.Errorf("%d roles deployed, want %d", n, want)
 	}
 	for _, name := range res["AWS::IAM::Role"] {
@@ -150,8 +153,14 @@ func TestIntegrationDeploy(t *testing.T) {
 	if len(res["AWS::Lambda::EventSourceMapping"]) != 1 {
 		t.Errorf("%d event source mappings, want the speed function's one", len(res["AWS::Lambda::EventSourceMapping"]))
 	}
-	if len(res["AWS::Events::Rule"]) != 2 {
-		t.Errorf("%d schedules, want the batch and merge ones", len(res["AWS::Events::Rule"]))
+	if len(res["AWS::StepFunctions::StateMachine"]) != 1 || len(res["AWS::DynamoDB::Table"]) != 1 {
+		t.Errorf("%d state machines and %d tables, want the workflow and its lock table",
+			len(res["AWS::StepFunctions::StateMachine"]), len(res["AWS::DynamoDB::Table"]))
+	}
+	for _, name := range res["AWS::DynamoDB::Table"] {
+		if _, err := dynamodb.NewFromConfig(cfg).DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}); err != nil {
+			t.Errorf("lock table %s: %v", name, err)
+		}
 	}
 	t.Logf("deployed %s: %d buckets, stream %s, %d roles, %d functions",
 		stackName, len(res["AWS::S3::Bucket"]), out["StreamName"], len(res["AWS::IAM::Role"]), len(res["AWS::Lambda::Function"]))

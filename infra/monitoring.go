@@ -38,6 +38,7 @@ type MonitoringProps struct {
 type Monitoring struct {
 	constructs.Construct
 	Topic     awssns.Topic
+	TopicKey  awskms.Key
 	Alarms    []awscloudwatch.Alarm
 	Dashboard awscloudwatch.Dashboard
 }
@@ -73,7 +74,7 @@ func NewMonitoring(scope constructs.Construct, id string, props *MonitoringProps
 	if cfg.AlarmEmail != "" {
 		topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(cfg.AlarmEmail), nil))
 	}
-	m := &Monitoring{Construct: c, Topic: topic}
+	m := &Monitoring{Construct: c, Topic: topic, TopicKey: key}
 	action := awscloudwatchactions.NewSnsAction(topic)
 	five := awscdk.Duration_Minutes(jsii.Number(5))
 	alarm := func(id, desc string, metric awscloudwatch.IMetric, threshold float64, op awscloudwatch.ComparisonOperator, missing awscloudwatch.TreatMissingData) awscloudwatch.Alarm {

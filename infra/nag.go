@@ -52,7 +52,7 @@ func AddNagChecks(app awscdk.App, s *LambdaStackStack) {
 	}
 	prefixes := map[string][]interface{}{
 		"speed": objects("Views", "speed\\/"),
-		"batch": append(objects("Raw", "events\\/"), objects("Views", "batch\\/")...),
+		"batch": append(objects("Raw", "events\\/"), objects("Views", "batch\\/", "staging\\/")...),
 		"merge": objects("Views", "batch\\/", "speed\\/", "merged\\/", "users\\/"),
 	}
 	for name, res := range prefixes {
@@ -62,6 +62,9 @@ func AddNagChecks(app awscdk.App, s *LambdaStackStack) {
 				append(append([]interface{}{}, grantActions...), res...)...,
 			))
 		}
+	}
+	if s.Workflow != nil {
+		s.Workflow.nagSuppressions(s.Workflow.config)
 	}
 	if s.Speed != nil {
 		suppress(s.Speed.FailedBatches, &cdknag.NagPackSuppression{

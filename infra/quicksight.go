@@ -118,7 +118,7 @@ func NewQuickSight(scope constructs.Construct, id string, props *QuickSightProps
 			AwsAccountId: account,
 			DataSetId:    jsii.String(prefix + "-" + key),
 			Name:         jsii.String(prefix + " " + name),
-			ImportMode:   jsii.String("DIRECT_QUERY"),
+			ImportMode:   jsii.String(cfg.QuickSightImportMode()),
 			PhysicalTableMap: map[string]interface{}{
 				key: &awsquicksight.CfnDataSet_PhysicalTableProperty{
 					CustomSql: &awsquicksight.CfnDataSet_CustomSqlProperty{

@@ -29,7 +29,7 @@ type LambdaStackStack struct {
 	Functions  map[string]*GoFunction
 	Ingest     *Ingest
 	Speed      *SpeedLayer
-	Jobs       map[string]*ScheduledJob
+	Workflow   *Workflow
 	Monitoring *Monitoring
 	QuickSight *QuickSight
 }
@@ -42,7 +42,7 @@ func NewLambdaStackStack(scope constructs.Construct, id string, props *LambdaSta
 	}
 	stack := awscdk.NewStack(scope, &id, &sp)
 	cfg := props.Config
-	s := &LambdaStackStack{Stack: stack, Functions: map[string]*GoFunction{}, Jobs: map[string]*ScheduledJob{}}
+	s := &LambdaStackStack{Stack: stack, Functions: map[string]*GoFunction{}}
 
 	s.Buckets = NewDataBuckets(stack, "Buckets", &DataBucketsProps{Config: cfg})
 	s.Stream = NewEventStream(stack, "Events", &EventStreamProps{Config: cfg})
@@ -95,14 +95,22 @@ func NewLambdaStackStack(scope constructs.Construct, id string, props *LambdaSta
 	s.Buckets.Views.GrantReadWrite(speed.Role, jsii.String("speed/*"))
 	s.Speed = NewSpeedLayer(stack, "Speed", &SpeedLayerProps{Config: cfg, Stream: s.Stream.Stream, Function: speed.Function})
 
-	// Batch layer: raw events/ to batch/ (with its manifest), hourly.
-	batch := fn(BatchEntry, "Batch layer: build batch views from raw events (hourly)",
-		15*time.Minute, 3008, env("RAW_LOCATION", raw, "VIEWS_LOCATION", views, "ALLOWED_LATENESS", cfg.AllowedLateness.String(), "STAGE", cfg.Stage))
+	// Batch layer: raw events/ to batch/ (with its manifest), hourly; with
+	// the athena engine Athena builds the hours under staging/ and the
+	// function publishes them.
+	batchEnv := env("RAW_LOCATION", raw, "VIEWS_LOCATION", views, "ALLOWED_LATENESS", cfg.AllowedLateness.String(), "STAGE", cfg.Stage,
+		"BATCH_ENGINE", cfg.BatchEngine)
+	if cfg.BatchEngine == "athena" {
+		batchEnv["ATHENA_WORKGROUP"] = *cat.WorkGroup.Ref()
+		batchEnv["GLUE_DATABASE"] = cat.DatabaseName
+		batchEnv["STAGING_LOCATION"] = views + "/" + StagingPrefix
+	}
+	batch := fn(BatchEntry, "Batch layer: build batch views from raw events (hourly)", 15*time.Minute, 3008, batchEnv)
 	s.Buckets.Raw.GrantRead(batch.Role, jsii.String("events/*"))
 	s.Buckets.Views.GrantReadWrite(batch.Role, jsii.String("batch/*"))
-	s.Jobs["batch"] = NewScheduledJob(stack, "BatchSchedule", &ScheduledJobProps{
-		Schedule: cfg.BatchSchedule, Description: "Runs the lambdastack " + cfg.Stage + " batch job", Function: batch.Function,
-	})
+	if cfg.BatchEngine == "athena" {
+		s.Buckets.Views.GrantReadWrite(batch.Role, jsii.String(StagingPrefix+"*"))
+	}
 
 	// Serving view: batch/ and speed/ merged into merged/, with the users
 	// view (users/) rolled up from it, every few minutes.
@@ -112,9 +120,6 @@ func NewLambdaStackStack(scope constructs.Construct, id string, props *LambdaSta
 	s.Buckets.Views.GrantRead(merge.Role, jsii.String("speed/*"))
 	s.Buckets.Views.GrantReadWrite(merge.Role, jsii.String("merged/*"))
 	s.Buckets.Views.GrantReadWrite(merge.Role, jsii.String("users/*"))
-	s.Jobs["merge"] = NewScheduledJob(stack, "MergeSchedule", &ScheduledJobProps{
-		Schedule: cfg.MergeSchedule, Description: "Runs the lambdastack " + cfg.Stage + " merge", Function: merge.Function,
-	})
 
 	fns := map[string]awslambda.IFunction{}
 	for name, f := range s.Functions {
@@ -129,6 +134,13 @@ func NewLambdaStackStack(scope constructs.Construct, id string, props *LambdaSta
 		s.QuickSight = NewQuickSight(stack, "QuickSight", &QuickSightProps{Config: cfg, Catalog: s.Catalog})
 	}
 
+	// One workflow runs batch, refresh and merge in order, never two at once.
+	wf, err := NewWorkflow(stack, "Workflow", workflowProps(s, cfg, batch.Function, merge.Function))
+	if err != nil {
+		return nil, err
+	}
+	s.Workflow = wf
+
 	out := func(id, desc string, v *string) {
 		awscdk.NewCfnOutput(stack, jsii.String(id), &awscdk.CfnOutputProps{Value: v, Description: jsii.String(desc)})
 	}
@@ -140,6 +152,7 @@ func NewLambdaStackStack(scope constructs.Construct, id string, props *LambdaSta
 	out("AthenaWorkGroupName", "Athena workgroup to query in", cat.WorkGroup.Ref())
 	out("DashboardName", "CloudWatch operations dashboard", s.Monitoring.Dashboard.DashboardName())
 	out("AlarmTopicArn", "SNS topic the alarms publish to", s.Monitoring.Topic.TopicArn())
+	out("WorkflowArn", "Step Functions state machine running batch, refresh and merge", s.Workflow.StateMachine.StateMachineArn())
 	out("DeliveryStreamName", "Firehose delivery stream into the raw bucket", s.Ingest.DeliveryStream.Ref())
 	if s.QuickSight != nil {
 		out("QuickSightDashboardId", "QuickSight dashboard id", jsii.String(s.QuickSight.DashboardID))

@@ -3,6 +3,7 @@ package queries
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -25,6 +26,9 @@ const (
 	TypeHour = "hour"
 	// TypeInt: a whole number in [0, 1e9]; rendered as digits.
 	TypeInt = "int"
+	// TypeChoice: one of the words the declaration lists, written
+	// choice:a|b (words of a-z, 0-9 and _); rendered 'a'.
+	TypeChoice = "choice"
 )
 
 // Param is one parameter a query declares in its header:
@@ -34,12 +38,20 @@ const (
 //	-- param: NAME TYPE=DEFAULT description
 //
 // The declarations are in the order of the ? placeholders in the SQL. A
-// DEFAULT is the value taken when none is given, e.g. dt=today-30.
+// DEFAULT is the value taken when none is given, e.g. dt=today-30. A header
+// with only the NAME of a parameter declared above puts the same value at
+// one more placeholder (where a WITH params clause would hide it from
+// Athena's partition pruning).
 type Param struct {
 	Name        string
 	Type        string
 	Default     string // "" when the parameter has none
 	Description string
+	// Choices are the words a TypeChoice parameter accepts.
+	Choices []string
+	// Again marks a second placeholder of a parameter declared before it
+	// ("-- param: NAME" alone): it takes the same value.
+	Again bool
 }
 
 // Value is a validated parameter value, ready for either engine.
@@ -57,6 +69,7 @@ var (
 	nameRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
 	dtRE   = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`)
 	daysRE = regexp.MustCompile(`^today(?:-([0-9]{1,5}))?$`)
+	wordRE = regexp.MustCompile(`^[a-z0-9_]{1,32}$`)
 )
 
 // RefParam is the name of the timestamp parameter that, when a query
@@ -73,10 +86,18 @@ func parseParam(v string) (Param, error) {
 	if !nameRE.MatchString(p.Name) {
 		return p, fmt.Errorf("param name %q: want ^[a-z][a-z0-9_]{0,31}$", p.Name)
 	}
+	if t, words, ok := strings.Cut(p.Type, ":"); ok && t == TypeChoice {
+		p.Type, p.Choices = TypeChoice, strings.Split(words, "|")
+		for _, w := range p.Choices {
+			if !wordRE.MatchString(w) {
+				return p, fmt.Errorf("param %s: choice %q: want ^[a-z0-9_]{1,32}$", p.Name, w)
+			}
+		}
+	}
 	switch p.Type {
-	case TypeTimestamp, TypeDt, TypeHour, TypeInt:
+	case TypeTimestamp, TypeDt, TypeHour, TypeInt, TypeChoice:
 	default:
-		return p, fmt.Errorf("param %s: unknown type %q (timestamp, dt, hour, int)", p.Name, p.Type)
+		return p, fmt.Errorf("param %s: unknown type %q (timestamp, dt, hour, int, choice:a|b)", p.Name, p.Type)
 	}
 	if p.Default != "" {
 		if _, err := p.value(p.Default, time.Unix(0, 0).UTC()); err != nil {
@@ -231,6 +252,11 @@ func (p Param) value(raw string, now time.Time) (Value, error) {
 			return v, fmt.Errorf("%q: want a whole number 0-1000000000", raw)
 		}
 		v.Go, v.Literal = n, strconv.FormatInt(n, 10)
+	case TypeChoice:
+		if !slices.Contains(p.Choices, raw) {
+			return v, fmt.Errorf("%q: want one of %s", raw, strings.Join(p.Choices, ", "))
+		}
+		v.Go, v.Literal = raw, "'"+raw+"'"
 	}
 	return v, nil
 }

@@ -97,7 +97,9 @@ func TestBoundedPartitions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dtBound := regexp.MustCompile(`(?m)^\s*(?:WHERE|AND)\s+(?:[a-z]+\.)?dt\s*(?:=|>=)\s*\?`)
+	// The bound is a parameter, or a constant expression of one (Athena
+	// folds it before pruning), e.g. CAST(… ? … AS varchar).
+	dtBound := regexp.MustCompile(`(?m)^\s*(?:WHERE|AND)\s+(?:[a-z]+\.)?dt\s*(?:=|>=)\s*(?:\?|CAST\([^\n]*\?)`)
 	for _, q := range all {
 		if !dtBound.MatchString(q.SQL) {
 			t.Errorf("%s does not bound dt with a parameter:\n%s", q.Name, q.SQL)
@@ -107,5 +109,43 @@ func TestBoundedPartitions(t *testing.T) {
 				t.Errorf("%s: dt bound %s has no default", q.Name, p.Name)
 			}
 		}
+	}
+}
+
+// TestParamAgainAndChoice: a "-- param: NAME" header repeats a parameter
+// at another placeholder with the same value; a choice parameter takes
+// only its words.
+func TestParamAgainAndChoice(t *testing.T) {
+	now := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
+	q, err := queries.Get("active_users")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(q.Params) != 3 || q.Params[0].Again || !q.Params[1].Again || !q.Params[2].Again {
+		t.Fatalf("params %+v: want day, then day twice again", q.Params)
+	}
+	vals, err := q.Bind(map[string]string{"day": "today-3"}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(queries.Literals(vals), " "); got != "'2026-11-27' '2026-11-27' '2026-11-27'" {
+		t.Errorf("literals %s, want the day three times", got)
+	}
+	q, err = queries.Get("active_users_by")
+	if err != nil {
+		t.Fatal(err)
+	}
+	vals, err = q.Bind(map[string]string{"dimension": "event_type"}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(queries.Literals(vals), " "); got != "'event_type' '2026-11-23' '2026-11-29'" {
+		t.Errorf("literals %s", got)
+	}
+	if _, err := q.Bind(map[string]string{"dimension": "country"}, now); err == nil || !strings.Contains(err.Error(), "want one of source, event_type") {
+		t.Errorf("dimension=country: error %v", err)
+	}
+	if _, err := q.Bind(map[string]string{"dimension": "source'; DROP"}, now); err == nil {
+		t.Error("dimension with a quote: no error")
 	}
 }

@@ -4,7 +4,9 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -18,7 +20,13 @@ type Query struct {
 	SQL         string // the whole file, header included
 	// Params are the declared parameters, in placeholder order.
 	Params []Param
+	// Limit is the row count of the query's closing LIMIT clause, 0 when
+	// it has none: a result with that many rows may have been cut.
+	Limit int
 }
+
+// limitClause is a closing LIMIT n.
+var limitClause = regexp.MustCompile(`(?i)\bLIMIT\s+(\d+)\s*;?\s*$`)
 
 // All returns every named query, sorted by name.
 func All() ([]Query, error) {
@@ -61,6 +69,19 @@ func Get(name string) (Query, error) {
 	return Query{}, fmt.Errorf("no query named %q (have: %s)", name, strings.Join(names, ", "))
 }
 
+// again reads a "-- param: NAME" header naming a parameter declared above:
+// the same parameter at one more placeholder.
+func (q Query) again(v string) (Param, bool) {
+	name := strings.TrimSpace(v)
+	for _, p := range q.Params {
+		if p.Name == name && !p.Again {
+			p.Again = true
+			return p, true
+		}
+	}
+	return Param{}, false
+}
+
 func parse(text string) (Query, error) {
 	q := Query{SQL: text}
 	for _, line := range strings.Split(text, "\n") {
@@ -78,6 +99,10 @@ func parse(text string) (Query, error) {
 		case "description":
 			q.Description = strings.TrimSpace(v)
 		case "param":
+			if p, ok := q.again(v); ok {
+				q.Params = append(q.Params, p)
+				continue
+			}
 			p, err := parseParam(v)
 			if err != nil {
 				return q, err
@@ -95,6 +120,9 @@ func parse(text string) (Query, error) {
 	}
 	if n := len(segments(text)) - 1; n != len(q.Params) {
 		return q, fmt.Errorf("%d ? placeholders but %d -- param: headers", n, len(q.Params))
+	}
+	if m := limitClause.FindStringSubmatch(text); m != nil {
+		q.Limit, _ = strconv.Atoi(m[1])
 	}
 	return q, nil
 }

@@ -52,8 +52,8 @@ Locations are directories or s3://bucket/prefix (standard AWS configuration).`,
 				if len(args) > 0 {
 					return usagef("unexpected arguments %q", args)
 				}
-				if *raw == "" || *out == "" {
-					return usagef("--raw and --out are required")
+				if err := required(map[string]string{"--raw": *raw, "--out": *out}); err != nil {
+					return err
 				}
 				b := &batch.Builder{Now: clock, Lateness: *lateness, Workers: *workers, Rebuild: *rebuild}
 				var err error
@@ -67,10 +67,10 @@ Locations are directories or s3://bucket/prefix (standard AWS configuration).`,
 						return usagef("--to: %v", err)
 					}
 				}
-				if b.Raw, err = storage.Open(ctx, *raw); err != nil {
+				if b.Raw, err = openStore(ctx, *raw); err != nil {
 					return err
 				}
-				if b.Out, err = storage.Open(ctx, *out); err != nil {
+				if b.Out, err = openStore(ctx, *out); err != nil {
 					return err
 				}
 				if !*quiet {
@@ -106,10 +106,34 @@ Locations are directories or s3://bucket/prefix (standard AWS configuration).`,
 				if err != nil {
 					return err
 				}
-				return printBatchSummary(env.stdout, sum)
+				if err := printBatchSummary(env.stdout, sum); err != nil {
+					return err
+				}
+				if sum.Unpublished != "" {
+					_, err = fmt.Fprintf(env.stdout, "  %s\n", sum.Unpublished)
+				}
+				return err
 			}
 		},
 	})
+}
+
+// required returns a usage error naming the flags (by name, in flag order)
+// whose value is empty, or nil.
+func required(flags map[string]string) error {
+	var missing []string
+	for _, name := range slices.Sorted(maps.Keys(flags)) {
+		if flags[name] == "" {
+			missing = append(missing, name)
+		}
+	}
+	switch len(missing) {
+	case 0:
+		return nil
+	case 1:
+		return usagef("%s is required", missing[0])
+	}
+	return usagef("%s and %s are required", strings.Join(missing[:len(missing)-1], ", "), missing[len(missing)-1])
 }
 
 func printBatchSummary(w io.Writer, s *batch.Summary) error {

@@ -40,11 +40,15 @@ func TestBatchMergeCommands(t *testing.T) {
 			t.Errorf("batch summary lacks %q:\n%s", want, stdout)
 		}
 	}
-	code, stdout, stderr = runCLI(t, "", "merge", "--batch", views)
+	code, _, stderr = runCLI(t, "", "merge", "--batch", views)
+	if code != 1 || !strings.Contains(stderr, "no speed objects (--speed defaults to --batch)") || !strings.Contains(stderr, "--no-speed") {
+		t.Errorf("merge with no speed objects: exit %d: %s", code, stderr)
+	}
+	code, stdout, stderr = runCLI(t, "", "merge", "--batch", views, "--no-speed")
 	if code != 0 || !strings.Contains(stdout, "rows 1 hour + 1 day") {
 		t.Fatalf("merge: exit %d: %s%s", code, stdout, stderr)
 	}
-	if code, _, _ := runCLI(t, "", "batch", "--raw", raw); code != 2 {
-		t.Errorf("batch without --out: exit %d, want 2", code)
+	if code, _, stderr := runCLI(t, "", "batch", "--raw", raw); code != 2 || !strings.Contains(stderr, "lambdastack batch: --out is required\n") {
+		t.Errorf("batch without --out: exit %d, want 2 naming --out alone: %s", code, stderr)
 	}
 }

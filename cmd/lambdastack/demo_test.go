@@ -190,9 +190,53 @@ func TestDemo(t *testing.T) {
 			}
 		}
 	})
+	// exactUsers is the distinct users of the generated events over the
+	// days [from, to] under key (glue.All for every type or source).
+	exactUsers := func(from, to time.Time, typ, src string) int64 {
+		us := map[string]bool{}
+		for k, users := range rep.Expected.Users {
+			if !k.Day.Before(from) && !k.Day.After(to) && k.EventType == typ && k.Source == src {
+				for u := range users {
+					us[u] = true
+				}
+			}
+		}
+		return int64(len(us))
+	}
+	today := now.Truncate(24 * time.Hour)
+	t.Run("active_users", func(t *testing.T) {
+		r := res["active_users"]
+		if len(r.Rows) != 1 || !r.Rows[0][0].(time.Time).Equal(today) {
+			t.Fatalf("rows %v, want one for %s", r.Rows, today)
+		}
+		for i, days := range []int{1, 7, 30} {
+			exact := exactUsers(today.AddDate(0, 0, 1-days), today, glue.All, glue.All)
+			if got := r.Rows[0][i+1].(int64); exact == 0 || math.Abs(float64(got-exact)) > pipeline.UsersTolerance*float64(exact) {
+				t.Errorf("%s: %d, exact %d", r.Columns[i+1], got, exact)
+			}
+		}
+	})
+	t.Run("active_users_by", func(t *testing.T) {
+		r := res["active_users_by"]
+		sources := map[string]bool{}
+		for k := range rep.Expected.Users {
+			if k.EventType == glue.All && k.Source != glue.All {
+				sources[k.Source] = true
+			}
+		}
+		if len(r.Rows) != len(sources) {
+			t.Fatalf("%d rows, want one per source (%d)", len(r.Rows), len(sources))
+		}
+		for _, row := range r.Rows {
+			exact := exactUsers(today.AddDate(0, 0, -6), today, glue.All, row[0].(string))
+			if got := row[1].(int64); exact == 0 || math.Abs(float64(got-exact)) > pipeline.UsersTolerance*float64(exact) {
+				t.Errorf("%s: %d users, exact %d", row[0], got, exact)
+			}
+		}
+	})
 	t.Run("every query checked", func(t *testing.T) {
 		all, _ := queries.All()
-		if len(all) != 8 || len(res) != len(all) {
+		if len(all) != 10 || len(res) != len(all) {
 			t.Errorf("%d queries, %d results: add a check for the new query", len(all), len(res))
 		}
 	})

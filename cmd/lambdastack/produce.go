@@ -56,6 +56,9 @@ configuration (AWS_ENDPOINT_URL for LocalStack, moto or kinesalite).
 				if err != nil {
 					return err
 				}
+				if err := checkStream(ctx, cfg, o.stream); err != nil {
+					return err
+				}
 				client := cfg.Kinesis()
 				sink := &kinesisStream{KinesisSink: streaming.KinesisSink{API: client, Stream: o.stream},
 					src: &streaming.KinesisSource{API: client, Stream: o.stream}}

@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -23,7 +26,7 @@ func (p paramFlag) String() string { return fmt.Sprint(map[string]string(p)) }
 func (p paramFlag) Set(s string) error {
 	k, v, ok := strings.Cut(s, "=")
 	if !ok || strings.TrimSpace(k) == "" {
-		return fmt.Errorf("%q: want name=value", s)
+		return errors.New("want name=value")
 	}
 	p[strings.TrimSpace(k)] = v
 	return nil
@@ -72,7 +75,7 @@ lambdastack demo writes exactly that), no AWS needed.
 				name := args[0]
 				// Flags may follow the query name.
 				if err := fs.Parse(args[1:]); err != nil {
-					return usagef("%v", err)
+					return flagUsage(err)
 				}
 				if fs.NArg() > 0 {
 					return usagef("unexpected arguments %q", fs.Args())
@@ -98,9 +101,15 @@ lambdastack demo writes exactly that), no AWS needed.
 					return err
 				}
 				if o.format == "csv" {
-					return res.WriteCSV(env.stdout)
+					err = res.WriteCSV(env.stdout)
+				} else {
+					err = res.WriteTable(env.stdout)
 				}
-				return res.WriteTable(env.stdout)
+				if err == nil && q.Limit > 0 && len(res.Rows) >= q.Limit {
+					fmt.Fprintf(env.stderr, "lambdastack query: the result stops at the query's LIMIT %d, so there may be more rows: "+
+						"narrow the parameters, or run queries/%s.sql without its LIMIT (Athena console, or duckdb over the demo files)\n", q.Limit, q.Name)
+				}
+				return err
 			}
 		},
 	})
@@ -114,7 +123,13 @@ func listQueries(env *cliEnv) error {
 	for _, q := range all {
 		fmt.Fprintf(env.stdout, "%s\n    %s\n", q.Name, q.Description)
 		for _, p := range q.Params {
+			if p.Again {
+				continue
+			}
 			typ := p.Type
+			if p.Choices != nil {
+				typ += " " + strings.Join(p.Choices, "|")
+			}
 			if p.Default != "" {
 				typ += ", default " + p.Default
 			}
@@ -125,17 +140,34 @@ func listQueries(env *cliEnv) error {
 }
 
 func runLocal(ctx context.Context, dir string, q queries.Query, vals []queries.Value) (*queries.Result, error) {
-	r, err := local.Open(ctx, local.DirsUnder(dir))
+	if st, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("--local %s: %w", dir, err)
+	} else if !st.IsDir() {
+		return nil, fmt.Errorf("--local %s is not a directory", dir)
+	}
+	dirs := local.DirsUnder(dir)
+	r, err := local.Open(ctx, dirs)
 	if err != nil {
 		return nil, err
 	}
 	defer r.Close()
+	files := 0
+	for _, n := range r.Files {
+		files += n
+	}
+	if files == 0 {
+		return nil, fmt.Errorf("no data under --local %s: expected raw events under %s and views (batch/, speed/, merged/) under %s, as `lambdastack demo --dir %s` writes them",
+			dir, filepath.Join(dirs.Raw, "events"), dirs.Views, dir)
+	}
 	return r.Run(ctx, q, vals)
 }
 
 func runAthena(ctx context.Context, o queryOptions, q queries.Query, vals []queries.Value) (*queries.Result, error) {
 	cfg, err := awscfg.Load(ctx, awscfg.Options{})
 	if err != nil {
+		return nil, err
+	}
+	if err := cfg.CheckCredentials(ctx); err != nil {
 		return nil, err
 	}
 	wg, db := o.workgroup, o.database

@@ -14,7 +14,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/lambdastack/lambdastack/internal/awscfg"
-	"github.com/lambdastack/lambdastack/internal/storage"
 	"github.com/lambdastack/lambdastack/streaming"
 	"github.com/lambdastack/lambdastack/streaming/speed"
 )
@@ -57,7 +56,7 @@ the standard AWS configuration).`,
 				if *stream != "" && *eventFile != "" {
 					return usagef("--event and --stream exclude each other")
 				}
-				st, err := storage.Open(ctx, *out)
+				st, err := openStore(ctx, *out)
 				if err != nil {
 					return err
 				}
@@ -69,6 +68,9 @@ the standard AWS configuration).`,
 				if *stream != "" {
 					cfg, err := awscfg.Load(ctx, awscfg.Options{})
 					if err != nil {
+						return err
+					}
+					if err := checkStream(ctx, cfg, *stream); err != nil {
 						return err
 					}
 					r := &speed.Runner{Source: &streaming.KinesisSource{API: cfg.Kinesis(), Stream: *stream},
@@ -85,8 +87,9 @@ the standard AWS configuration).`,
 					fmt.Fprintf(env.stdout, "stream %s: %d batches, %d invocations (%d retries)\n", *stream, s.Batches, s.Invocations, s.Retries)
 					return p.finish(err)
 				}
-				in := env.stdin
+				in, name := env.stdin, "stdin"
 				if *eventFile != "" {
+					name = *eventFile
 					f, err := os.Open(*eventFile)
 					if err != nil {
 						return fmt.Errorf("opening event file: %w", err)
@@ -94,7 +97,7 @@ the standard AWS configuration).`,
 					defer f.Close()
 					in = f
 				}
-				return p.finish(p.readEvents(ctx, in))
+				return p.finish(p.readEvents(ctx, in, name))
 			}
 		},
 	})
@@ -138,16 +141,27 @@ func (p *speedPrinter) Handle(ctx context.Context, ev events.KinesisEvent) (even
 	return events.KinesisEventResponse{BatchItemFailures: res.Failures}, nil
 }
 
-// readEvents invokes the handler once per Kinesis event JSON value in in.
-func (p *speedPrinter) readEvents(ctx context.Context, in io.Reader) error {
+// kinesisEventHint says what --event holds.
+const kinesisEventHint = `expected Kinesis event JSON, {"Records":[{"kinesis":{"data":…,"partitionKey":…,"sequenceNumber":…},…}]}, ` +
+	"one or more, as `lambdastack generate --format kinesis` writes (NDJSON events go to `produce` or `generate`)"
+
+// readEvents invokes the handler once per Kinesis event JSON value in in
+// (named name in messages); no event, or one without records, is an error.
+func (p *speedPrinter) readEvents(ctx context.Context, in io.Reader, name string) error {
 	dec := json.NewDecoder(in)
 	for {
 		var ev events.KinesisEvent
 		if err := dec.Decode(&ev); err != nil {
 			if errors.Is(err, io.EOF) {
+				if p.totals.invocations == 0 {
+					return fmt.Errorf("no Kinesis events in %s: %s", name, kinesisEventHint)
+				}
 				return nil
 			}
-			return fmt.Errorf("reading Kinesis event %d: %w", p.totals.invocations+1, err)
+			return fmt.Errorf("reading Kinesis event %d of %s: %w", p.totals.invocations+1, name, err)
+		}
+		if len(ev.Records) == 0 {
+			return fmt.Errorf("value %d of %s is not a Kinesis event with records: %s", p.totals.invocations+1, name, kinesisEventHint)
 		}
 		if _, err := p.Handle(ctx, ev); err != nil {
 			return err

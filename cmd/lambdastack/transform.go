@@ -12,6 +12,10 @@ import (
 	"github.com/lambdastack/lambdastack/streaming/transform"
 )
 
+// firehoseEventHint says what --event holds.
+const firehoseEventHint = `expected Firehose processing event JSON, {"records":[{"recordId":…,"data":…},…]}, ` +
+	"one or more, as `lambdastack generate --format firehose` writes (NDJSON events go to `validate` or `generate`)"
+
 func init() {
 	register(&command{
 		name:    "transform",
@@ -41,12 +45,25 @@ envelope routed to errors/<reason>/, undecodable ones ProcessingFailed. Needs no
 				h := &transform.Handler{ReuseResponse: true}
 				dec := json.NewDecoder(bufio.NewReaderSize(in, 1<<20))
 				w := bufio.NewWriterSize(env.stdout, 1<<20)
+				name := *file
+				if name == "-" {
+					name = "stdin"
+				}
 				for n := 1; ; n++ {
 					var payload json.RawMessage
 					if err := dec.Decode(&payload); err == io.EOF {
+						if n == 1 {
+							return fmt.Errorf("no Firehose events in %s: %s", name, firehoseEventHint)
+						}
 						break
 					} else if err != nil {
-						return fmt.Errorf("reading event %d of %s: %w", n, *file, err)
+						return fmt.Errorf("reading event %d of %s: %w", n, name, err)
+					}
+					var probe struct {
+						Records []json.RawMessage `json:"records"`
+					}
+					if err := json.Unmarshal(payload, &probe); err != nil || len(probe.Records) == 0 {
+						return fmt.Errorf("value %d of %s is not a Firehose event with records: %s", n, name, firehoseEventHint)
 					}
 					out, err := h.Invoke(ctx, payload)
 					if err != nil {

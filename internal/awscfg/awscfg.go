@@ -2,7 +2,9 @@ package awscfg
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"strings"
@@ -13,11 +15,21 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/athena"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go/logging"
 )
 
 // DefaultRegion is used when an endpoint is set but no region is configured,
 // so a local emulator works without any AWS configuration.
 const DefaultRegion = "us-east-1"
+
+// SDKLog receives the AWS SDK's own log lines (retries, credential and
+// instance-metadata lookups); nil, the default, drops them. The command
+// line sets it for --debug.
+var SDKLog io.Writer
+
+// ErrNoRegion is returned (wrapped) by Load when no region is configured
+// and no endpoint is set.
+var ErrNoRegion = errors.New("no AWS region configured: set one with `export AWS_REGION=us-east-1`, `aws configure set region us-east-1`, or `region = …` in the profile in ~/.aws/config")
 
 // Options override parts of the standard configuration. Zero values leave
 // the standard behaviour (environment, shared config files) alone.
@@ -53,6 +65,11 @@ func Load(ctx context.Context, o Options) (Config, error) {
 	if o.Endpoint != "" {
 		opts = append(opts, config.WithBaseEndpoint(o.Endpoint))
 	}
+	if SDKLog == nil {
+		opts = append(opts, config.WithLogger(logging.Nop{}))
+	} else {
+		opts = append(opts, config.WithLogger(logging.NewStandardLogger(SDKLog)))
+	}
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return Config{}, fmt.Errorf("loading AWS configuration: %w", err)
@@ -62,6 +79,9 @@ func Load(ctx context.Context, o Options) (Config, error) {
 		c.Endpoint = *cfg.BaseEndpoint
 	}
 	if c.Endpoint == "" {
+		if cfg.Region == "" {
+			return Config{}, ErrNoRegion
+		}
 		return c, nil
 	}
 	c.Local = IsLocalEndpoint(c.Endpoint)

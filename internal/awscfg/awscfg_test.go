@@ -2,9 +2,12 @@ package awscfg_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/lambdastack/lambdastack/internal/awscfg"
 )
@@ -150,5 +153,45 @@ func TestLoadSharedFiles(t *testing.T) {
 				t.Errorf("key %q (%v), region %q; want %q, %q", creds.AccessKeyID, err, c.AWS.Region, tc.wantKey, tc.wantRegion)
 			}
 		})
+	}
+}
+
+// Without an endpoint, no region is an error that says how to set one.
+func TestLoadWithoutRegion(t *testing.T) {
+	isolate(t)
+	_, err := awscfg.Load(context.Background(), awscfg.Options{})
+	if !errors.Is(err, awscfg.ErrNoRegion) || !strings.Contains(err.Error(), "AWS_REGION") {
+		t.Fatalf("Load without a region: %v, want ErrNoRegion naming AWS_REGION", err)
+	}
+	if _, err := awscfg.Load(context.Background(), awscfg.Options{Region: "eu-west-1"}); err != nil {
+		t.Fatalf("Load with a region: %v", err)
+	}
+}
+
+// No credentials anywhere fails once, quickly, in one line — including the
+// instance-metadata lookup, which is left on here.
+func TestCheckCredentialsFailsFast(t *testing.T) {
+	isolate(t)
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "")
+	t.Setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:9") // nothing listens on discard
+	c, err := awscfg.Load(context.Background(), awscfg.Options{Region: "eu-west-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	err = c.CheckCredentials(context.Background())
+	if took := time.Since(start); took > awscfg.CheckTimeout+time.Second {
+		t.Errorf("CheckCredentials took %s, want at most %s", took, awscfg.CheckTimeout)
+	}
+	if !errors.Is(err, awscfg.ErrNoCredentials) || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("CheckCredentials without credentials: %q, want ErrNoCredentials on one line", err)
+	}
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
+	if c, err = awscfg.Load(context.Background(), awscfg.Options{Region: "eu-west-1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.CheckCredentials(context.Background()); err != nil {
+		t.Errorf("CheckCredentials with keys in the environment: %v", err)
 	}
 }

@@ -3,11 +3,13 @@ package dashboard
 import (
 	"context"
 	"fmt"
+	"html"
 	"image"
 	"image/color"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 )
 
 // FindChromium returns the path of a Chromium or Chrome binary on PATH, or
@@ -50,12 +52,12 @@ func Screenshot(ctx context.Context, bin, page, shot, profile string) ([]byte, e
 // records (users per day uses the palette, none of which these share, and
 // its own colour for all types).
 var ChartColours = map[string]color.RGBA{
-	"events per hour, batch": {0x2b, 0x6c, 0xb0, 0xff},
-	"events per hour, speed": {0xdd, 0x6b, 0x20, 0xff},
-	"top event types":        {0x38, 0xa1, 0x69, 0xff},
-	"rejected records":       {0xe5, 0x3e, 0x3e, 0xff},
-	"users per day":          {0x80, 0x5a, 0xd5, 0xff}, // the first event type
-	"daily active users":     {0x2d, 0x37, 0x48, 0xff}, // users per day, all types
+	"events per hour, batch": {0x00, 0x72, 0xb2, 0xff},
+	"events per hour, speed": {0xe6, 0x9f, 0x00, 0xff},
+	"top event types":        {0x00, 0x9e, 0x73, 0xff},
+	"rejected records":       {0xd5, 0x5e, 0x00, 0xff},
+	"users per day":          {0x56, 0xb4, 0xe9, 0xff}, // the first event type
+	"daily active users":     {0x00, 0x00, 0x00, 0xff}, // users per day, all types
 }
 
 // CountColours counts the pixels of img within tol (per channel) of each
@@ -79,4 +81,25 @@ func CountColours(img image.Image, want map[string]color.RGBA, tol int) map[stri
 func near(v uint32, c uint8, tol int) bool {
 	d := int(v>>8) - int(c)
 	return d >= -tol && d <= tol
+}
+
+// RenderedText loads page in headless Chromium and returns the text of
+// the document as laid out (--dump-dom after rendering), so a test can
+// check the titles and labels the browser drew.
+func RenderedText(ctx context.Context, bin, page, profile string) (string, error) {
+	abs, err := filepath.Abs(page)
+	if err != nil {
+		return "", err
+	}
+	cmd := exec.CommandContext(ctx, bin,
+		"--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+		"--disable-component-update", "--disable-sync", "--no-first-run",
+		"--user-data-dir="+profile, "--dump-dom", "file://"+abs)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("rendering %s in %s: %w\n%s", page, bin, err, stderr.String())
+	}
+	return html.UnescapeString(string(out)), nil
 }

@@ -24,13 +24,32 @@ type Data struct {
 	Summary []string
 }
 
-// Layer colours: batch blue, speed orange; event types use the palette,
-// which shares no colour with the layers, the top-types green or the
-// rejected red, so each chart is recognisable in a screenshot.
+// Colours come from the Okabe-Ito palette, which stays distinct under the
+// common colour-vision deficiencies: layers batch blue and speed orange;
+// event types the other six (then grey), all types black; top types
+// bluish green, rejected vermillion.
 var (
-	layerColor = map[string]string{"batch": "#2b6cb0", "speed": "#dd6b20"}
-	palette    = []string{"#805ad5", "#319795", "#d69e2e", "#d53f8c", "#4a5568", "#9f7aea", "#4fd1c5", "#f6ad55", "#68d391", "#a0aec0"}
+	layerColor = map[string]string{"batch": "#0072b2", "speed": "#e69f00"}
+	palette    = []string{"#56b4e9", "#009e73", "#d55e00", "#cc79a7", "#f0e442", "#0072b2", "#e69f00", "#999999"}
 )
+
+const (
+	topColor      = "#009e73"
+	rejectedColor = "#d55e00"
+)
+
+// Panel is one extra card of the page, drawn after the built-in ones from
+// the same Data (Register, from an init function of a file of this package).
+type Panel struct {
+	ID, Title string
+	Wide      bool
+	Body      func(Data) string
+}
+
+var panels []Panel
+
+// Register adds a panel to every page; call it from an init function.
+func Register(p Panel) { panels = append(panels, p) }
 
 // Render writes the page.
 func Render(w io.Writer, d Data) error {
@@ -56,6 +75,9 @@ h1{font-size:22px;margin:0 0 4px} h2{font-size:16px;margin:0 0 8px}
 .legend i{display:inline-block;width:10px;height:10px;margin-right:4px;vertical-align:middle}
 .empty{color:#a0aec0;font-style:italic;padding:24px 0}
 svg text{font-size:11px;fill:#4a5568}
+svg text.axis{font-size:12px;fill:#1a202c}
+svg text.val{font-size:10px;fill:#1a202c}
+.window{font-size:12px;color:#4a5568;margin:-4px 0 6px}
 </style></head><body>
 <h1>%s</h1>
 `, esc(title), esc(title))
@@ -69,10 +91,15 @@ svg text{font-size:11px;fill:#4a5568}
 		fmt.Fprintf(&b, "<div class=\"summary\">%s</div>\n", esc(strings.Join(d.Summary, "\n")))
 	}
 	b.WriteString(`<div class="grid">` + "\n")
-	card(&b, "chart-events-per-hour", "Events per hour, by layer", true, eventsPerHour(d.Results["events_per_hour"], d.Results["freshness"]))
-	card(&b, "chart-users-per-day", "Distinct users per day: all event types and each type", false, usersPerDay(d.Results["users_per_day"]))
-	card(&b, "chart-top-event-types", "Top event types, last 24 hours", false, topTypes(d.Results["top_event_types"]))
-	card(&b, "chart-rejected", "Rejected records by reason", true, rejected(d.Results["rejected_by_reason"]))
+	eph, fresh := d.Results["events_per_hour"], d.Results["freshness"]
+	card(&b, "chart-events-per-hour", "Events per hour, by layer", hourWindow(eph), true, eventsPerHour(eph, fresh))
+	card(&b, "chart-events-per-day", "Events per day, by layer", hourWindow(eph)+"; the watermark day is part batch, part speed", false, eventsPerDay(eph, fresh))
+	card(&b, "chart-users-per-day", "Distinct users per day: all event types and each type", dayWindow(d.Results["users_per_day"], "day", "users_per_day: the last 30 days"), false, usersPerDay(d.Results["users_per_day"]))
+	card(&b, "chart-top-event-types", "Top event types", "the 24 hours before the page was generated (top_event_types)", false, topTypes(d.Results["top_event_types"]))
+	card(&b, "chart-rejected", "Rejected records by reason", dayWindow(d.Results["rejected_by_reason"], "day", "by day received; rejected_by_reason: the last 30 days"), false, rejected(d.Results["rejected_by_reason"]))
+	for _, p := range panels {
+		card(&b, p.ID, p.Title, "", p.Wide, p.Body(d))
+	}
 	b.WriteString("</div>\n</body></html>\n")
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -80,12 +107,60 @@ svg text{font-size:11px;fill:#4a5568}
 
 func esc(s string) string { return html.EscapeString(s) }
 
-func card(b *strings.Builder, id, title string, wide bool, body string) {
+// card draws one panel: its title, the window its data covers, its chart.
+func card(b *strings.Builder, id, title, window string, wide bool, body string) {
 	cls := "card"
 	if wide {
 		cls += " wide"
 	}
-	fmt.Fprintf(b, "<div class=\"%s\" id=\"%s\"><h2>%s</h2>\n%s</div>\n", cls, id, esc(title), body)
+	win := ""
+	if window != "" {
+		win = `<div class="window">` + esc(window) + "</div>"
+	}
+	fmt.Fprintf(b, "<div class=\"%s\" id=\"%s\"><h2>%s</h2>\n%s%s</div>\n", cls, id, esc(title), win, body)
+}
+
+// hourWindow is the span of hours a window_start column covers.
+func hourWindow(r *queries.Result) string {
+	first, last, ok := span(r, "window_start")
+	if !ok {
+		return "events_per_hour: the last 7 days"
+	}
+	return fmt.Sprintf("hours %s to %s UTC (events_per_hour: the last 7 days)", first.Format("2006-01-02 15:04"), last.Add(time.Hour).Format("2006-01-02 15:04"))
+}
+
+// dayWindow is the span of days a day column covers, then what the query reads.
+func dayWindow(r *queries.Result, column, query string) string {
+	first, last, ok := span(r, column)
+	if !ok {
+		return query
+	}
+	if first.Equal(last) {
+		return fmt.Sprintf("%s UTC (%s)", first.Format("2006-01-02"), query)
+	}
+	return fmt.Sprintf("days %s to %s UTC (%s)", first.Format("2006-01-02"), last.Format("2006-01-02"), query)
+}
+
+// span is the first and last time in a column.
+func span(r *queries.Result, column string) (first, last time.Time, ok bool) {
+	i := col(r, column)
+	if i < 0 {
+		return first, last, false
+	}
+	for _, row := range r.Rows {
+		t, good := timeOf(row[i])
+		if !good {
+			continue
+		}
+		if !ok || t.Before(first) {
+			first = t
+		}
+		if !ok || t.After(last) {
+			last = t
+		}
+		ok = true
+	}
+	return first, last, ok
 }
 
 func empty(msg string) string { return `<div class="empty">` + esc(msg) + `</div>` }
@@ -179,11 +254,16 @@ type series struct {
 	values []float64
 }
 
+// axes are a chart's axis titles, units included.
+type axes struct{ x, y string }
+
 // columns draws vertical bars: stacked (one column per category) or
 // grouped (one bar per series within a category). marker, when >= 0,
-// draws a dashed line before that category.
-func columns(cats []string, ss []series, stacked bool, width, height int, marker int, markerLabel string) string {
-	const left, right, top, bottom = 48, 8, 10, 40
+// draws a dashed line before that category. Each bar carries its value
+// above it when there is room, and a bar of a non-zero value is at least
+// 2 px tall, so small values stay visible beside large ones.
+func columns(cats []string, ss []series, stacked bool, width, height int, marker int, markerLabel string, ax axes) string {
+	const left, right, top, bottom = 62, 8, 14, 54
 	pw, ph := float64(width-left-right), float64(height-top-bottom)
 	var maxV float64
 	for i := range cats {
@@ -207,25 +287,38 @@ func columns(cats []string, ss []series, stacked bool, width, height int, marker
 	}
 	slot := pw / float64(max(len(cats), 1))
 	labelEvery := max(1, int(math.Ceil(float64(len(cats))*40/pw)))
+	barH := func(v float64) float64 {
+		if v <= 0 {
+			return 0
+		}
+		return math.Max(2, ph*v/maxV)
+	}
 	for i, c := range cats {
 		x0 := float64(left) + slot*float64(i)
 		if stacked {
 			y := float64(top) + ph
 			for _, s := range ss {
-				h := ph * s.values[i] / maxV
+				h := barH(s.values[i])
 				if h > 0 {
 					fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s %s: %s</title></rect>`,
 						x0+slot*0.1, y-h, slot*0.8, h, s.color, esc(c), esc(s.name), fmtNum(s.values[i]))
+					if slot >= 36 && h >= 14 {
+						fmt.Fprintf(&b, `<text class="val" x="%.1f" y="%.1f" text-anchor="middle">%s</text>`, x0+slot/2, y-h/2+4, fmtNum(s.values[i]))
+					}
 				}
 				y -= h
 			}
 		} else {
 			bw := slot * 0.8 / float64(max(len(ss), 1))
 			for j, s := range ss {
-				h := ph * s.values[i] / maxV
+				h := barH(s.values[i])
 				if h > 0 {
+					x := x0 + slot*0.1 + bw*float64(j)
 					fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s %s: %s</title></rect>`,
-						x0+slot*0.1+bw*float64(j), float64(top)+ph-h, bw, h, s.color, esc(c), esc(s.name), fmtNum(s.values[i]))
+						x, float64(top)+ph-h, bw, h, s.color, esc(c), esc(s.name), fmtNum(s.values[i]))
+					if bw >= 18 {
+						fmt.Fprintf(&b, `<text class="val" x="%.1f" y="%.1f" text-anchor="middle">%s</text>`, x+bw/2, float64(top)+ph-h-3, fmtNum(s.values[i]))
+					}
 				}
 			}
 		}
@@ -239,14 +332,17 @@ func columns(cats []string, ss []series, stacked bool, width, height int, marker
 		fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="start">%s</text>`, x+3, height-bottom+28, esc(markerLabel))
 	}
 	fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#a0aec0"/>`, left, width-right, float64(top)+ph, float64(top)+ph)
+	fmt.Fprintf(&b, `<text class="axis" x="%.1f" y="%d" text-anchor="middle">%s</text>`, float64(left)+pw/2, height-6, esc(ax.x))
+	fmt.Fprintf(&b, `<text class="axis" x="14" y="%.1f" text-anchor="middle" transform="rotate(-90 14 %.1f)">%s</text>`, float64(top)+ph/2, float64(top)+ph/2, esc(ax.y))
 	b.WriteString("</svg>")
 	return b.String()
 }
 
-// hbars draws horizontal bars, one per label.
-func hbars(labels []string, values []float64, colors []string, width int) string {
+// hbars draws horizontal bars, one per label, each with its value; xTitle
+// names the bars' quantity and unit.
+func hbars(labels []string, values []float64, colors []string, width int, xTitle string) string {
 	const left, right, rowH = 130, 60, 22
-	height := rowH*len(labels) + 8
+	height := rowH*len(labels) + 8 + 20
 	maxV := 0.0
 	for _, v := range values {
 		maxV = math.Max(maxV, v)
@@ -258,10 +354,14 @@ func hbars(labels []string, values []float64, colors []string, width int) string
 	for i, l := range labels {
 		y := 4 + rowH*i
 		w := pw * values[i] / maxV
+		if values[i] > 0 {
+			w = math.Max(w, 2)
+		}
 		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end">%s</text>`, left-6, y+15, esc(l))
 		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%.1f" height="%d" fill="%s"><title>%s: %s</title></rect>`, left, y+3, w, rowH-6, colors[i%len(colors)], esc(l), fmtNum(values[i]))
 		fmt.Fprintf(&b, `<text x="%.1f" y="%d">%s</text>`, float64(left)+w+4, y+15, fmtNum(values[i]))
 	}
+	fmt.Fprintf(&b, `<text class="axis" x="%.1f" y="%d" text-anchor="middle">%s</text>`, float64(left)+pw/2, height-6, esc(xTitle))
 	b.WriteString("</svg>")
 	return b.String()
 }
@@ -321,9 +421,9 @@ func eventsPerHour(r, fresh *queries.Result) string {
 	}
 	label := ""
 	if !wm.IsZero() {
-		label = "watermark " + wm.Format("15:04")
+		label = "watermark " + wm.Format("15:04") + " UTC"
 	}
-	return columns(cats, ss, true, 1180, 280, marker, label) + legend([]string{"batch", "speed"}, layerColor)
+	return columns(cats, ss, true, 1180, 300, marker, label, axes{x: "hour (UTC)", y: "events per hour"}) + legend([]string{"batch", "speed"}, layerColor)
 }
 
 // allTypes names the users_view rows over every event type (event_type
@@ -332,7 +432,7 @@ const allTypes = "*"
 
 // dauColor draws the daily active users; neither the palette nor the other
 // charts use it.
-const dauColor = "#2d3748"
+const dauColor = "#000000"
 
 func usersPerDay(r *queries.Result) string {
 	id, it, iu := col(r, "day"), col(r, "event_type"), col(r, "users")
@@ -392,7 +492,7 @@ func usersPerDay(r *queries.Result) string {
 		}
 		ss, names = append(ss, s), append(names, t)
 	}
-	return columns(days, ss, false, 570, 260, -1, "") + legend(names, colors) +
+	return columns(days, ss, false, 570, 280, -1, "", axes{x: "day (UTC)", y: "distinct users"}) + legend(names, colors) +
 		`<div class="legend">Each user counted once per bar: HyperLogLog sketches merged across sources and layers (users view), so the all-types bar is the true number of distinct users of the day.</div>`
 }
 
@@ -406,7 +506,7 @@ func topTypes(r *queries.Result) string {
 	for i, row := range r.Rows {
 		labels[i], values[i] = str(row[it]), num(row[ie])
 	}
-	return hbars(labels, values, []string{"#38a169"}, 570)
+	return hbars(labels, values, []string{topColor}, 570, "events (24 hours)")
 }
 
 func rejected(r *queries.Result) string {
@@ -432,5 +532,38 @@ func rejected(r *queries.Result) string {
 	for i, l := range labels {
 		values[i] = totals[l]
 	}
-	return hbars(labels, values, []string{"#e53e3e"}, 1180)
+	return hbars(labels, values, []string{rejectedColor}, 570, "records rejected (window above)")
+}
+
+// eventsPerDay sums the hour rows by day and layer: the day holding the
+// watermark shows its batch hours and its speed hours as they are (the
+// merged day row carries a single layer).
+func eventsPerDay(r, fresh *queries.Result) string {
+	iw, il, ie := col(r, "window_start"), col(r, "layer"), col(r, "events")
+	if iw < 0 || il < 0 || ie < 0 || len(r.Rows) == 0 {
+		return empty("No hourly rows in the merged view yet.")
+	}
+	byDay := map[string]map[string]float64{}
+	var days []string
+	for _, row := range r.Rows {
+		h, ok := timeOf(row[iw])
+		if !ok {
+			continue
+		}
+		d := h.Format("2006-01-02")
+		if byDay[d] == nil {
+			byDay[d] = map[string]float64{}
+			days = append(days, d)
+		}
+		byDay[d][str(row[il])] += num(row[ie])
+	}
+	sort.Strings(days)
+	ss := []series{{name: "batch", color: layerColor["batch"]}, {name: "speed", color: layerColor["speed"]}}
+	for j := range ss {
+		ss[j].values = make([]float64, len(days))
+		for i, d := range days {
+			ss[j].values[i] = byDay[d][ss[j].name]
+		}
+	}
+	return columns(days, ss, true, 570, 280, -1, "", axes{x: "day (UTC)", y: "events per day"}) + legend([]string{"batch", "speed"}, layerColor)
 }

@@ -53,13 +53,20 @@ func sample() dashboard.Data {
 	}
 }
 
+// labels are the axis titles, units and windows every rendering must show.
+var labels = []string{
+	"hour (UTC)", "events per hour", "day (UTC)", "events per day", "distinct users", "events (24 hours)", "records rejected",
+	"hours 2026-11-21 20:00 to 2026-11-22 10:00 UTC", "the 24 hours before the page was generated",
+	"days 2026-11-21 to 2026-11-22 UTC (by day received", "the watermark day is part batch, part speed",
+}
+
 func TestRenderSelfContained(t *testing.T) {
 	var b bytes.Buffer
 	if err := dashboard.Render(&b, sample()); err != nil {
 		t.Fatal(err)
 	}
 	page := b.String()
-	for _, id := range []string{"chart-events-per-hour", "chart-users-per-day", "chart-top-event-types", "chart-rejected"} {
+	for _, id := range []string{"chart-events-per-hour", "chart-events-per-day", "chart-users-per-day", "chart-top-event-types", "chart-rejected"} {
 		i := strings.Index(page, `id="`+id+`"`)
 		if i < 0 {
 			t.Fatalf("no %s", id)
@@ -69,14 +76,29 @@ func TestRenderSelfContained(t *testing.T) {
 		}
 	}
 	// 14 hours x 2 layers stacked, minus nothing: 14 batch+speed rects.
-	if n := strings.Count(page, `fill="#2b6cb0"><title>`) + strings.Count(page, `fill="#dd6b20"><title>`); n < 14 {
+	if n := strings.Count(page, `fill="#0072b2"><title>`) + strings.Count(page, `fill="#e69f00"><title>`); n < 14 {
 		t.Errorf("%d layer bars", n)
 	}
-	for _, s := range []string{"bad_type: 10", "invalid_json: 12", "watermark 06:00", "reconciliation OK &lt;all&gt;", "Batch watermark 2026-11-22 06:00 UTC (1h30m0s ago)",
+	for _, s := range []string{"bad_type: 10", "invalid_json: 12", "watermark 06:00 UTC", "reconciliation OK &lt;all&gt;", "Batch watermark 2026-11-22 06:00 UTC (1h30m0s ago)",
 		"2026-11-21 all types (daily active users): 150", "2026-11-22 all types (daily active users): 120", "2026-11-21 page_view: 95"} {
 		if !strings.Contains(page, s) {
 			t.Errorf("page lacks %q", s)
 		}
+	}
+	for _, s := range labels {
+		if !strings.Contains(page, s) {
+			t.Errorf("page lacks the label %q", s)
+		}
+	}
+	// The watermark day shows its batch part and its speed part: sample
+	// hours 20h-05h are batch (Nov 21: 4 hours, Nov 22: 6), 06h-09h speed.
+	for _, s := range []string{"2026-11-22 batch: ", "2026-11-22 speed: ", "2026-11-21 batch: "} {
+		if !strings.Contains(page, s) {
+			t.Errorf("events per day lacks %q", s)
+		}
+	}
+	if strings.Contains(page, "2026-11-21 speed: ") {
+		t.Error("a day wholly before the watermark has a speed part")
 	}
 	// The users chart shows distinct users, not a sum that overcounts.
 	if strings.Contains(strings.ToLower(page), "overcount") || strings.Contains(page, "counts in both") {
@@ -125,6 +147,17 @@ func TestScreenshot(t *testing.T) {
 		os.WriteFile(*keep, data, 0o644)
 	}
 	CheckColours(t, shot)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	text, err := dashboard.RenderedText(ctx, dashboard.FindChromium(), page, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range append(labels, "Events per day, by layer", "Rejected records by reason", "watermark 06:00 UTC") {
+		if !strings.Contains(text, s) {
+			t.Errorf("the rendered page lacks %q", s)
+		}
+	}
 }
 
 // Screenshot renders page to shot, or skips (this part only) when no

@@ -158,7 +158,10 @@ type Summary struct {
 	// Rejected has every reason of event.Reasons(), zero counts included.
 	Rejected      map[event.Reason]int `json:"rejected"`
 	RejectedTotal int                  `json:"rejected_total"`
-	Bytes         int64                `json:"bytes"` // of the records, without separators or envelopes
+	// RecordBytes counts the records alone, without separators or
+	// envelopes; Bytes is what Write wrote (zero from Generator alone).
+	RecordBytes int64 `json:"record_bytes"`
+	Bytes       int64 `json:"bytes"`
 }
 
 const dupRing = 256
@@ -293,7 +296,7 @@ func (g *Generator) Next() Record {
 		g.ringU[slot] = userIdx
 		g.ringN++
 	}
-	g.sum.Bytes += int64(len(g.buf))
+	g.sum.RecordBytes += int64(len(g.buf))
 	rec.Data = g.buf
 	return rec
 }

@@ -75,7 +75,7 @@ func TestRecordsMatchEventModel(t *testing.T) {
 	}
 	s := g.Summary()
 	if s.Events != cfg.Events || s.Unique != good || s.Duplicates != dups || s.Late != late ||
-		s.Accepted != good+dups || s.Bytes != bytesTotal {
+		s.Accepted != good+dups || s.RecordBytes != bytesTotal {
 		t.Errorf("summary %+v does not match the records (good %d, dups %d, late %d, bytes %d)", s, good, dups, late, bytesTotal)
 	}
 	total := 0

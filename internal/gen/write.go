@@ -61,7 +61,31 @@ func Write(w io.Writer, cfg Config, f Format, env Envelope) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
-	bw := bufio.NewWriterSize(w, 1<<20)
+	cw := &countingWriter{w: w}
+	bw := bufio.NewWriterSize(cw, 1<<20)
+	sum, err := write(bw, g, cfg, f, env)
+	if err == nil {
+		if err = bw.Flush(); err != nil {
+			err = fmt.Errorf("writing events: %w", err)
+		}
+	}
+	sum.Bytes = cw.n
+	return sum, err
+}
+
+// countingWriter counts the bytes that reach w.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+func write(bw *bufio.Writer, g *Generator, cfg Config, f Format, env Envelope) (Summary, error) {
 	switch f {
 	case NDJSON, "":
 		for !g.Done() {
@@ -84,9 +108,6 @@ func Write(w io.Writer, cfg Config, f Format, env Envelope) (Summary, error) {
 		}
 	default:
 		return Summary{}, fmt.Errorf("unknown format %q (want ndjson, firehose or kinesis)", f)
-	}
-	if err := bw.Flush(); err != nil {
-		return g.Summary(), fmt.Errorf("writing events: %w", err)
 	}
 	return g.Summary(), nil
 }

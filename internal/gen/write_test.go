@@ -20,6 +20,9 @@ func ndjsonLines(t *testing.T, cfg gen.Config) ([]string, gen.Summary) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if sum.Bytes != int64(buf.Len()) || sum.RecordBytes != int64(buf.Len()-cfg.Events) {
+		t.Fatalf("summary bytes %d, record bytes %d; wrote %d bytes in %d lines", sum.Bytes, sum.RecordBytes, buf.Len(), cfg.Events)
+	}
 	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
 	if len(lines) != cfg.Events || sum.Events != cfg.Events {
 		t.Fatalf("%d lines, summary %d events, want %d", len(lines), sum.Events, cfg.Events)
@@ -52,8 +55,12 @@ func TestWriteEnvelopes(t *testing.T) {
 	}{{gen.Firehose, 1}, {gen.Kinesis, 1}, {gen.Kinesis, 4}, {gen.Firehose, 3}} {
 		t.Run(string(tc.f)+"/shards="+string(rune('0'+tc.shards)), func(t *testing.T) {
 			var buf bytes.Buffer
-			if _, err := gen.Write(&buf, cfg, tc.f, gen.Envelope{Batch: 100, Shards: tc.shards}); err != nil {
+			sum, err := gen.Write(&buf, cfg, tc.f, gen.Envelope{Batch: 100, Shards: tc.shards})
+			if err != nil {
 				t.Fatal(err)
+			}
+			if sum.Bytes != int64(buf.Len()) {
+				t.Errorf("summary bytes %d, wrote %d", sum.Bytes, buf.Len())
 			}
 			type rec struct{ data, key, shard, seq string }
 			var got []rec
@@ -195,7 +202,7 @@ func BenchmarkWriteNDJSON(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		bytes = s.Bytes + int64(s.Events)
+		bytes = s.Bytes
 	}
 	b.SetBytes(bytes)
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(cfg.Events), "ns/event")

@@ -512,3 +512,27 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestInspect(t *testing.T) {
+	for _, row := range readTSV(t, "vectors.tsv") {
+		if row[0] != "pub-64" && row[0] != "pub-20000" {
+			continue
+		}
+		info, err := hll.Inspect(mustHex(t, row[1]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strconv.FormatInt(info.Cardinality, 10) != row[2] || info.Bytes != len(row[1])/2 || info.P != 12 {
+			t.Errorf("%s: %+v", row[0], info)
+		}
+		if row[0] == "pub-64" && (info.Format != "SPARSE_V2" || info.Entries != 64 || info.Zeros < hll.Buckets-64) {
+			t.Errorf("pub-64: %+v", info)
+		}
+		if row[0] == "pub-20000" && (info.Format != "DENSE_V2" || info.Entries != 0 || info.Zeros == 0 || info.Zeros > 100 || info.MaxRegister < 10) {
+			t.Errorf("pub-20000: %+v", info)
+		}
+	}
+	if _, err := hll.Inspect([]byte{9}); err == nil {
+		t.Error("no error for a bad sketch")
+	}
+}

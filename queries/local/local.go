@@ -17,6 +17,7 @@ import (
 	"github.com/marcboeker/go-duckdb/v2"
 
 	"github.com/lambdastack/lambdastack/glue"
+	"github.com/lambdastack/lambdastack/internal/hll/duckhll"
 	"github.com/lambdastack/lambdastack/queries"
 )
 
@@ -66,11 +67,26 @@ func Open(ctx context.Context, dirs Dirs) (*Runner, error) {
 		db.Close()
 		return nil, fmt.Errorf("setting the DuckDB time zone to UTC: %w", err)
 	}
+	if err := registerHLL(ctx, db); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if err := r.Refresh(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
 	return r, nil
+}
+
+// registerHLL adds the HyperLogLog functions that Exec's rewrite of the
+// Trino forms calls (on the one connection).
+func registerHLL(ctx context.Context, db *sql.DB) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("connecting to DuckDB: %w", err)
+	}
+	defer conn.Close()
+	return duckhll.Register(conn)
 }
 
 // Close stops DuckDB.
@@ -276,7 +292,14 @@ func (r *Runner) Run(ctx context.Context, q queries.Query, vals []queries.Value)
 }
 
 // Exec runs one SQL statement with driver arguments; name is for errors.
+// Trino's HyperLogLog forms (approx_set, merge, cardinality, the casts)
+// are rewritten into the functions duckhll registers, so the statement
+// Athena runs is the one given here.
 func (r *Runner) Exec(ctx context.Context, name, stmt string, args ...any) (*queries.Result, error) {
+	stmt, err := duckhll.Rewrite(stmt)
+	if err != nil {
+		return nil, fmt.Errorf("query %s: %w", name, err)
+	}
 	rows, err := r.db.QueryContext(ctx, stmt, args...)
 	if err != nil {
 		return nil, fmt.Errorf("running query %s on DuckDB: %w", name, err)

@@ -18,6 +18,7 @@ import (
 	"github.com/lambdastack/lambdastack/glue"
 	"github.com/lambdastack/lambdastack/internal/agg"
 	"github.com/lambdastack/lambdastack/internal/event"
+	"github.com/lambdastack/lambdastack/internal/hll"
 	"github.com/lambdastack/lambdastack/internal/views"
 	"github.com/lambdastack/lambdastack/queries"
 	"github.com/lambdastack/lambdastack/queries/local"
@@ -30,6 +31,8 @@ type fixture struct {
 	now, watermark time.Time
 	raw            []event.Event // every accepted record, redeliveries included
 	errs           []errRecord
+	// mergedDays are the merged view's day rows that write wrote.
+	mergedDays []views.Row
 }
 
 type errRecord struct {
@@ -166,6 +169,9 @@ func (f *fixture) write(t *testing.T, dir string) {
 				r.Layer, r.Watermark = layer, f.watermark
 				dt := r.WindowStart.Format("2006-01-02")
 				byDt[dt] = append(byDt[dt], r)
+				if g == agg.Day {
+					f.mergedDays = append(f.mergedDays, r)
+				}
 			}
 		}
 		for dt, rows := range byDt {
@@ -322,6 +328,51 @@ var checks = map[string]struct {
 			}
 		}
 	}},
+	"active_users": {params: map[string]string{"day": "2026-11-22"}, check: func(t *testing.T, f *fixture, res *queries.Result) {
+		wantCols(t, res, "day", "dau", "wau", "mau")
+		day := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
+		if len(res.Rows) != 1 || !res.Rows[0][0].(time.Time).Equal(day) {
+			t.Fatalf("rows %v, want one for %s", res.Rows, day)
+		}
+		for i, days := range []int{1, 7, 30} {
+			from := day.AddDate(0, 0, 1-days)
+			in := func(w time.Time) bool { return !w.Before(from) && !w.After(day) }
+			want := goMerge(t, f, func(r views.Row) bool { return in(r.WindowStart) })
+			exact := exactUsers(f, func(e event.Event) bool { return in(agg.Window(e.EventTime, agg.Day)) })
+			got := res.Rows[0][i+1].(int64)
+			if got != want || exact == 0 || math.Abs(float64(got-exact)) > hll.Tolerance*float64(exact) {
+				t.Errorf("%s: %d, want the Go merge's %d (exact distinct users %d)", res.Columns[i+1], got, want, exact)
+			}
+		}
+		if res.Rows[0][1] == res.Rows[0][2] {
+			t.Errorf("dau = wau = %v: the fixture's two days should differ", res.Rows[0][1])
+		}
+	}},
+	"active_users_by": {params: map[string]string{"dimension": "event_type", "since": "2026-11-22", "until": "2026-11-22"}, check: func(t *testing.T, f *fixture, res *queries.Result) {
+		wantCols(t, res, "value", "users")
+		types := map[string]bool{}
+		for _, e := range f.distinct() {
+			if e.Dt() == "2026-11-22" {
+				types[e.EventType] = true
+			}
+		}
+		if len(res.Rows) != len(types) || len(types) < 2 {
+			t.Fatalf("%d rows, want one per event type (%d)", len(res.Rows), len(types))
+		}
+		for i, row := range res.Rows {
+			typ, got := row[0].(string), row[1].(int64)
+			want := goMerge(t, f, func(r views.Row) bool {
+				return r.EventType == typ && r.WindowStart.Format("2006-01-02") == "2026-11-22"
+			})
+			exact := exactUsers(f, func(e event.Event) bool { return e.EventType == typ && e.Dt() == "2026-11-22" })
+			if got != want || math.Abs(float64(got-exact)) > hll.Tolerance*float64(exact) {
+				t.Errorf("%s: %d users, want the Go merge's %d (exact %d)", typ, got, want, exact)
+			}
+			if i > 0 && got > res.Rows[i-1][1].(int64) {
+				t.Errorf("rows not by users descending at %d", i)
+			}
+		}
+	}},
 	"value_per_day": {check: func(t *testing.T, f *fixture, res *queries.Result) {
 		type key struct {
 			day time.Time
@@ -421,7 +472,8 @@ var checks = map[string]struct {
 
 // checkUsers compares a users_view query's rows (day, group, users, layer)
 // with the exact distinct users of the fixture's events per day from since
-// on, per group (group of an event, then the all-groups name): within 2%,
+// on, per group (group of an event, then the all-groups name): within
+// hll.Tolerance,
 // and from the speed layer exactly on the days with events after the
 // watermark.
 func checkUsers(t *testing.T, f *fixture, res *queries.Result, since string, group func(event.Event) (string, string)) {
@@ -454,13 +506,45 @@ func checkUsers(t *testing.T, f *fixture, res *queries.Result, since string, gro
 		k := key{row[0].(time.Time), row[1].(string)}
 		want := int64(len(exact[k]))
 		got := row[2].(int64)
-		if want == 0 || math.Abs(float64(got-want)) > 0.02*float64(want) {
+		if want == 0 || math.Abs(float64(got-want)) > hll.Tolerance*float64(want) {
 			t.Errorf("%v: %d users, exact %d", k, got, want)
 		}
 		if layer := row[3].(string); (layer == views.LayerSpeed) != speed[k.day] {
 			t.Errorf("%v: layer %s", k, layer)
 		}
 	}
+}
+
+// goMerge is the Go package's own merge of the fixture's merged day rows
+// that keep selects (as Trino's merge() does), and its cardinality.
+func goMerge(t *testing.T, f *fixture, keep func(r views.Row) bool) int64 {
+	t.Helper()
+	acc := hll.New()
+	for _, r := range f.mergedDays {
+		if !keep(r) {
+			continue
+		}
+		s, err := r.Sketch()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := acc.Merge(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return acc.Cardinality()
+}
+
+// exactUsers counts the distinct users of the fixture's events that keep
+// selects.
+func exactUsers(f *fixture, keep func(e event.Event) bool) int64 {
+	us := map[string]bool{}
+	for _, e := range f.distinct() {
+		if keep(e) {
+			us[e.UserID] = true
+		}
+	}
+	return int64(len(us))
 }
 
 func near(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }
