@@ -53,6 +53,8 @@ type Athena struct {
 	Poll, Timeout time.Duration
 	Retries       int
 	Sleep         func(ctx context.Context, d time.Duration) error
+	// Now is the clock of the staging sweep (default time.Now).
+	Now func() time.Time
 }
 
 // planKey is where a run's plan waits for its publish.
@@ -65,9 +67,21 @@ func hourPrefix(runID string, h time.Time) string {
 // ErrScanLimit says the workgroup's per-query scan limit stopped a query.
 var ErrScanLimit = errors.New("the Athena workgroup's per-query data scan limit cancelled the query")
 
+// StagingMaxAge is how long a run's staged Athena output may wait for its
+// publish: older objects under the staging location belong to a run that
+// failed between its plan and its publish, and the next plan deletes them.
+const StagingMaxAge = 24 * time.Hour
+
 // Prepare stores plan under the staging location and returns the
-// statements for its hours.
+// statements for its hours. It first sweeps what failed runs left there.
 func (a *Athena) Prepare(ctx context.Context, plan *Plan) (*AthenaPlan, error) {
+	now := time.Now
+	if a.Now != nil {
+		now = a.Now
+	}
+	if err := storage.SweepStale(ctx, a.Staging, "", now(), StagingMaxAge); err != nil {
+		return nil, err
+	}
 	out := &AthenaPlan{RunID: plan.RunID, StagingPrefix: storage.Join(a.Staging.Location(), plan.RunID) + "/", Hours: []PlannedHour{}}
 	if len(plan.Hours) == 0 {
 		return out, nil

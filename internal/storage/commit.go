@@ -167,15 +167,41 @@ func (c *Commit) Publish(ctx context.Context, m Manifest) error {
 		return fmt.Errorf("claiming the commit of %s: %w", Join(c.store.Location(), c.key), err)
 	}
 	if err := finish(ctx, c.store, c.key, claim.Pending, ver); err != nil {
-		if errors.Is(err, ErrConflict) {
-			// A later run found the claim stale and finished it: the same
-			// copies and the same manifest.
-			cur, _, rerr := readVersioned(ctx, c.store, c.key)
-			if rerr == nil && cur.Pending == nil && cur.Run == m.Run {
-				return nil
+		return c.finishFailed(ctx, m, err)
+	}
+	// Objects staged by runs that died before their claim are garbage
+	// once older than any run; the winner sweeps them (a failed sweep
+	// leaves them to the next one).
+	_ = SweepStale(ctx, c.store, stagingRoot(c.key), c.now(), StaleAfter)
+	return nil
+}
+
+// finishFailed sorts out an error of the winner's finish.
+func (c *Commit) finishFailed(ctx context.Context, m Manifest, err error) error {
+	if errors.Is(err, ErrConflict) {
+		// A later run found the claim stale and finished it: the same
+		// copies and the same manifest.
+		cur, _, rerr := readVersioned(ctx, c.store, c.key)
+		if rerr == nil && cur.Pending == nil && cur.Run == m.Run {
+			return nil
+		}
+	}
+	return fmt.Errorf("publishing run %s: %w", m.Run, err)
+}
+
+// SweepStale deletes the objects under prefix last written more than age
+// before now: what runs that died left in a staging area.
+func SweepStale(ctx context.Context, s Store, prefix string, now time.Time, age time.Duration) error {
+	infos, err := s.List(ctx, prefix)
+	if err != nil {
+		return fmt.Errorf("listing staged objects %s: %w", Join(s.Location(), prefix), err)
+	}
+	for _, o := range infos {
+		if !o.ModTime.IsZero() && now.Sub(o.ModTime) > age {
+			if err := s.Delete(ctx, o.Key); err != nil {
+				return fmt.Errorf("sweeping stale staged objects: %w", err)
 			}
 		}
-		return fmt.Errorf("publishing run %s: %w", m.Run, err)
 	}
 	return nil
 }

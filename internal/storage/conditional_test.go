@@ -138,3 +138,39 @@ func TestIntegrationS3Versioned(t *testing.T) {
 		return storage.NewS3(cfg.S3(), testenv.Bucket(t), "p")
 	})
 }
+
+// A winner sweeps what runs that died before their claim staged, once it
+// is older than any run, and leaves a live run's staged objects alone.
+func TestCommitSweepsDeadRuns(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name string
+		now  time.Time
+		kept bool
+	}{
+		{"live run", time.Now(), true},
+		{"dead run", time.Now().Add(storage.StaleAfter + time.Minute), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := storage.NewLocal(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			mustPut(t, s, "v/_staging/other-run/v/part.parquet", "left behind")
+			c, _, err := storage.BeginCommit(ctx, s, "v/_manifest.json", "run-a", func() time.Time { return tc.now })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := c.Put(ctx, "v/part.parquet", []byte("a")); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.Publish(ctx, storage.Manifest{Run: "run-a"}); err != nil {
+				t.Fatal(err)
+			}
+			left := mustList(t, s, "v/_staging/")
+			if kept := len(left) == 1; kept != tc.kept {
+				t.Errorf("staging after the commit holds %+v; want the other run's object kept: %v", left, tc.kept)
+			}
+		})
+	}
+}
