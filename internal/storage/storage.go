@@ -73,6 +73,10 @@ type Manifest struct {
 	// Meta carries what the publisher needs to remember with the set
 	// (a watermark, the inputs it was built from, …).
 	Meta json.RawMessage `json:"meta,omitempty"`
+	// Pending, while set, is a run's claimed commit whose objects are
+	// still being moved into place (Commit); readers ignore it and keep
+	// to the fields above until the run finishes.
+	Pending *Pending `json:"pending,omitempty"`
 }
 
 // Publish writes m under key after the caller has written every object it
