@@ -2,7 +2,13 @@
 """The AWS Firehose processing blueprint's logic (kinesis-firehose-process-record),
 with our validation: the runtime's json.loads of the event, then per record
 base64 decode, json.loads, checks, enrichment, json.dumps, base64 encode, and
-json.dumps of the response. Prints one JSON line like bench/transform."""
+json.dumps of the response. Prints one JSON line like bench/transform.
+
+With --file, it does what `lambdastack transform --event FILE` does instead:
+reads every event of FILE (JSON values one after another, as
+`lambdastack generate --format firehose` writes them), runs the runtime's
+decode, the handler and the runtime's encode on each in turn, and prints one
+response per line to stdout, once; time it from outside (bench/transform.sh)."""
 import base64, json, re, sys, time
 from datetime import datetime, timezone, timedelta
 
@@ -63,7 +69,24 @@ def invoke(payload):
     # What the Lambda runtime does around the handler.
     return json.dumps(lambda_handler(json.loads(payload), None))
 
+def transform_file(path):
+    # json.loads per event as the Lambda runtime does; raw_decode finds
+    # where each event ends in the same pass.
+    text = open(path, 'rb').read().decode('utf-8')
+    dec, i, out = json.JSONDecoder(), 0, sys.stdout
+    ws = re.compile(r'[ \t\n\r]*')
+    while True:
+        i = ws.match(text, i).end()
+        if i == len(text):
+            break
+        event, i = dec.raw_decode(text, i)
+        out.write(json.dumps(lambda_handler(event, None)))
+        out.write('\n')
+
 def main():
+    if sys.argv[1] == '--file':
+        transform_file(sys.argv[2])
+        return
     payload = open(sys.argv[1], 'rb').read()
     seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 5
     out = invoke(payload)

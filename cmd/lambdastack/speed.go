@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -193,16 +192,17 @@ const eventHint = `expected Kinesis event JSON, {"Records":[{"kinesis":{"data":â
 // in in (named name in messages); no event, or one that is neither kind, is
 // an error.
 func (p *speedPrinter) readEvents(ctx context.Context, in io.Reader, name string) error {
-	dec := json.NewDecoder(in)
+	objs := newObjectReader(in)
 	for n := 1; ; n++ {
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			if errors.Is(err, io.EOF) {
-				if n == 1 {
-					return fmt.Errorf("no Kinesis or Kafka events in %s: %s", name, eventHint)
-				}
-				return nil
-			}
+		raw, err := objs.next()
+		switch {
+		case err == io.EOF && n == 1:
+			return fmt.Errorf("no Kinesis or Kafka events in %s: %s", name, eventHint)
+		case err == io.EOF:
+			return nil
+		case errors.Is(err, errNotObject):
+			return fmt.Errorf("value %d of %s is not a Kinesis or Kafka event with records: %s", n, name, eventHint)
+		case err != nil:
 			return fmt.Errorf("reading event %d of %s: %w", n, name, err)
 		}
 		kin, kaf, err := speed.ParseEvent(raw)

@@ -3,7 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -46,31 +46,35 @@ are both taken. Needs nothing else.
 					in = f
 				}
 				h := &transform.Handler{ReuseResponse: true}
-				dec := json.NewDecoder(bufio.NewReaderSize(in, 1<<20))
+				objs := newObjectReader(in)
 				w := bufio.NewWriterSize(env.stdout, 1<<20)
 				name := *file
 				if name == "-" {
 					name = "stdin"
 				}
 				for n := 1; ; n++ {
-					var payload json.RawMessage
-					if err := dec.Decode(&payload); err == io.EOF {
-						if n == 1 {
-							return fmt.Errorf("no Firehose events in %s: %s", name, firehoseEventHint)
-						}
+					payload, err := objs.next()
+					if err == io.EOF && n > 1 {
 						break
-					} else if err != nil {
+					}
+					switch {
+					case err == io.EOF:
+						return fmt.Errorf("no Firehose events in %s: %s", name, firehoseEventHint)
+					case errors.Is(err, errNotObject):
+						return fmt.Errorf("value %d of %s is not a Firehose event with records: %s", n, name, firehoseEventHint)
+					case err != nil:
 						return fmt.Errorf("reading event %d of %s: %w", n, name, err)
 					}
-					var probe struct {
-						Records []json.RawMessage `json:"records"`
-					}
-					if err := json.Unmarshal(payload, &probe); err != nil || len(probe.Records) == 0 {
-						return fmt.Errorf("value %d of %s is not a Firehose event with records: %s", n, name, firehoseEventHint)
-					}
+					// The handler checks the event's syntax as it reads it.
 					out, err := h.Invoke(ctx, payload)
 					if err != nil {
-						return fmt.Errorf("event %d: %w", n, err)
+						if ctx.Err() != nil {
+							return ctx.Err()
+						}
+						return fmt.Errorf("value %d of %s is not a Firehose event with records (%w): %s", n, name, err, firehoseEventHint)
+					}
+					if string(out) == `{"records":[]}` {
+						return fmt.Errorf("value %d of %s is not a Firehose event with records: %s", n, name, firehoseEventHint)
 					}
 					w.Write(out)
 					if err := w.WriteByte('\n'); err != nil {
