@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -11,6 +10,8 @@ import (
 
 	"github.com/lambdastack/lambdastack/streaming/transform"
 )
+
+var newline = []byte{'\n'}
 
 // firehoseEventHint says what --event holds.
 const firehoseEventHint = `expected Firehose processing event JSON, {"records":[{"recordId":…,"data":…},…]}, ` +
@@ -47,7 +48,6 @@ are both taken. Needs nothing else.
 				}
 				h := &transform.Handler{ReuseResponse: true}
 				objs := newObjectReader(in)
-				w := bufio.NewWriterSize(env.stdout, 1<<20)
 				name := *file
 				if name == "-" {
 					name = "stdin"
@@ -76,13 +76,14 @@ are both taken. Needs nothing else.
 					if string(out) == `{"records":[]}` {
 						return fmt.Errorf("value %d of %s is not a Firehose event with records: %s", n, name, firehoseEventHint)
 					}
-					w.Write(out)
-					if err := w.WriteByte('\n'); err != nil {
+					// Straight to stdout: a response is megabytes, which
+					// a buffer would only copy.
+					if _, err := env.stdout.Write(out); err != nil {
 						return fmt.Errorf("writing the response: %w", err)
 					}
-				}
-				if err := w.Flush(); err != nil {
-					return fmt.Errorf("writing the response: %w", err)
+					if _, err := env.stdout.Write(newline); err != nil {
+						return fmt.Errorf("writing the response: %w", err)
+					}
 				}
 				return nil
 			}

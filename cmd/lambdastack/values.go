@@ -26,11 +26,12 @@ type objectReader struct {
 	err             error
 }
 
-// objectChunk is the least room objectReader reads into.
+// objectChunk is the least room objectReader reads into; the buffer starts
+// at four times that and doubles when one object does not fit.
 const objectChunk = 1 << 20
 
 func newObjectReader(r io.Reader) *objectReader {
-	return &objectReader{r: r, buf: make([]byte, 0, 4*objectChunk)}
+	return &objectReader{r: r}
 }
 
 // errNotObject is returned when the next value does not start with '{'.
@@ -130,7 +131,7 @@ func (o *objectReader) fill() error {
 		o.start, o.end = 0, n
 	}
 	if cap(o.buf)-o.end < objectChunk {
-		grown := make([]byte, o.end, 2*cap(o.buf)+objectChunk)
+		grown := make([]byte, o.end, 2*cap(o.buf)+4*objectChunk)
 		copy(grown, o.buf[:o.end])
 		o.buf = grown
 	}
