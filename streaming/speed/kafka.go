@@ -185,11 +185,7 @@ func parseEvent(payload []byte) (*events.KinesisEvent, *KafkaEvent, error) {
 			}
 			if p.pos < len(p.s) && p.s[p.pos] == '[' {
 				shape = '['
-				kin.Records = make([]events.KinesisEventRecord, 0, len(payload)/300+1)
-				return p.array(func() error {
-					kin.Records = append(kin.Records, events.KinesisEventRecord{})
-					return p.record(&kin.Records[len(kin.Records)-1])
-				})
+				return p.kinesisRecords(&kin.Records)
 			}
 			shape = '{'
 			kaf.Records = map[string][]KafkaRecord{}
