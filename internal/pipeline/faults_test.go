@@ -3,11 +3,13 @@ package pipeline_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/lambdastack/lambdastack/internal/awscfg"
 	"github.com/lambdastack/lambdastack/internal/pipeline"
 	"github.com/lambdastack/lambdastack/internal/testenv"
+	"github.com/lambdastack/lambdastack/streaming"
 )
 
 // TestIntegrationFaults runs the pipeline on the emulator with every AWS
@@ -56,5 +58,40 @@ func faultyRun(t *testing.T, seed uint64) {
 		if st.Faulted[f] == 0 {
 			t.Errorf("no request got %s: the run did not meet it", f)
 		}
+	}
+}
+
+// Permanent Kinesis errors fail at once, in one line: putting on and
+// reading a stream that does not exist each take one request.
+func TestIntegrationKinesisPermanentErrorsFailAtOnce(t *testing.T) {
+	ctx := context.Background()
+	proxy := testenv.NewFaultProxy(t, testenv.Endpoint(t), 0, 1)
+	cfg, err := awscfg.Load(ctx, awscfg.Options{Endpoint: proxy.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	missing := testenv.Name(t, "nostream")
+	kc := cfg.Kinesis()
+	p, err := streaming.NewProducer(ctx, &streaming.KinesisSink{API: kc, Stream: missing}, streaming.ProducerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Put(ctx, streaming.Record{PartitionKey: "k", Data: []byte("x")}); err != nil {
+		t.Fatal(err)
+	}
+	err = p.Close(ctx)
+	if err == nil || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), "ResourceNotFoundException") {
+		t.Fatalf("producing to a missing stream: %v, want one line naming ResourceNotFoundException", err)
+	}
+	if n := proxy.Stats().Requests; n != 1 {
+		t.Errorf("producing to a missing stream took %d requests, want 1", n)
+	}
+	t.Logf("producer: %v", err)
+	src := &streaming.KinesisSource{API: kc, Stream: missing}
+	if _, err := src.Shards(ctx); err == nil || !strings.Contains(err.Error(), "ResourceNotFoundException") {
+		t.Fatalf("reading a missing stream: %v", err)
+	}
+	if n := proxy.Stats().Requests; n != 2 {
+		t.Errorf("reading a missing stream took %d more requests, want 1", n-1)
 	}
 }
