@@ -18,9 +18,11 @@ export PATH := $(MOTO_VENV)/bin:$(BIN):$(PATH)
 .PHONY: tools demo chromium test deps fmt-check vet staticcheck moto unit test-integration build bench cdk-deps cdk-check test-infra
 
 # -buildvcs=auto: `lambdastack version` names the commit even where GOFLAGS
-# turns VCS stamping off.
+# turns VCS stamping off. -s -w: no symbol table or DWARF, which cuts the
+# link (the last, serial step of a cold build) by about 40% of its CPU and
+# the binary from 131 to 101 MB (docs/benchmarks.md, "Cold build").
 build:
-	$(GO) build -buildvcs=auto -o bin/lambdastack ./cmd/lambdastack
+	$(GO) build -buildvcs=auto -ldflags="-s -w" -o bin/lambdastack ./cmd/lambdastack
 
 # What `make test` needs, checked up front: each tool found, or what is
 # missing and how to get it. Go and git are required; the rest `make test`
@@ -127,8 +129,8 @@ cdk-deps:
 	npm ci --no-audit --no-fund --loglevel=error
 
 # cdk synth (which builds the Lambda bootstraps and runs cdk-nag: an
-# unsuppressed error fails it) for the default stage and a QuickSight-enabled
-# one, then cfn-lint on every template: zero errors allowed.
+# unsuppressed error fails it) for the default stage, a QuickSight-enabled
+# one and an MSK one, then cfn-lint on every template: zero errors allowed.
 #
 # jsii-runtime-go (v1.139.0, internal/kernel/process) waits for its node
 # child twice at exit, from a goroutine and from Close; when Close reaps it
@@ -141,6 +143,7 @@ cdk-check: cdk-deps
 	rm -rf $(CDK_OUT)
 	set -o pipefail; $(CDK) synth --quiet -o $(CDK_OUT)/default 2>&1 | sed -u 's/$(JSII_EXIT_RACE)//'
 	set -o pipefail; $(CDK) synth --quiet -o $(CDK_OUT)/quicksight $(CDK_QS) 2>&1 | sed -u 's/$(JSII_EXIT_RACE)//'
+	set -o pipefail; $(CDK) synth --quiet -o $(CDK_OUT)/msk -c stage=msk -c stream=msk 2>&1 | sed -u 's/$(JSII_EXIT_RACE)//'
 	cfn-lint --non-zero-exit-code error $(CDK_OUT)/*/*.template.json
 	@echo "cdk synth + cdk-nag + cfn-lint: OK ($$(ls $(CDK_OUT)/*/*.template.json | wc -l) templates, 0 errors)"
 
@@ -149,21 +152,26 @@ cdk-check: cdk-deps
 test-infra: deps moto cdk-check
 	./scripts/gotest.sh ./infra
 
-# Headless Chromium for the dashboard screenshot checks: Debian's chromium
-# package, installed with apt-get when we are root, announced first (it
-# brings about 115 packages, ~400 MB, some upgraded) with apt's output kept
-# in bin/apt-chromium.log. Without it only the screenshot parts of the tests
-# skip, and say so.
-chromium:
-	@mkdir -p $(BIN); \
-	if bin=$$(command -v chromium || command -v chromium-browser || command -v google-chrome); then echo "chromium: $$bin"; \
+# apt_install installs a Debian package a test needs when it is missing and
+# we are root: announced on its own line with what it brings, apt's output
+# kept in bin/apt-PACKAGE.log. Not root, or apt-get failing: the tests that
+# need it skip, and this says how to install it.
+# $(1) package, $(2) the commands it may provide, $(3) what needs it, $(4) what it brings.
+define apt_install
+	@mkdir -p $(BIN); bin=; for c in $(2); do bin=$$(command -v $$c) && break; done; \
+	if [ -n "$$bin" ]; then echo "$(1): $$bin"; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		echo "chromium: installing Debian's chromium package and its dependencies with apt-get (about 115 packages, ~400 MB); log: $(BIN)/apt-chromium.log"; \
-		if (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium) >$(BIN)/apt-chromium.log 2>&1; then \
-			echo "chromium: installed $$(command -v chromium) ($$(grep -c '^Setting up' $(BIN)/apt-chromium.log) packages set up, see the log)"; \
-		else echo "chromium: apt-get failed (last lines of $(BIN)/apt-chromium.log below); the screenshot checks will skip"; tail -5 $(BIN)/apt-chromium.log; fi; \
-	else echo "No Chromium (and not root, so apt-get is not tried): the dashboard screenshot checks will skip."; \
-		echo "Install it:   sudo apt-get install chromium"; fi
+		echo "$(1): installing Debian's $(1) package with apt-get for $(3) ($(4)); log: $(BIN)/apt-$(1).log"; \
+		if (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $(1)) >$(BIN)/apt-$(1).log 2>&1; then \
+			echo "$(1): installed ($$(grep -c '^Setting up' $(BIN)/apt-$(1).log) packages set up, see the log)"; \
+		else echo "$(1): apt-get failed (last lines of $(BIN)/apt-$(1).log below); $(3) will skip"; tail -5 $(BIN)/apt-$(1).log; fi; \
+	else echo "No $(1) (and not root, so apt-get is not tried): $(3) will skip."; \
+		echo "Install it:   sudo apt-get install $(1)"; fi
+endef
+
+# Headless Chromium for the dashboard screenshot checks (Debian's chromium).
+chromium:
+	$(call apt_install,chromium,chromium chromium-browser google-chrome,the dashboard screenshot checks,about 115 packages and 400 MB; some installed ones are upgraded)
 
 # Batch view benchmark against DuckDB (own module under bench/: cgo, not in the main build).
 # Writes a 5M-event Parquet and NDJSON file once under bench/out/ (gitignored).

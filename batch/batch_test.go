@@ -115,7 +115,7 @@ func TestBatchThenMerge(t *testing.T) {
 
 // failingStore fails every Put after the first n.
 type failingStore struct {
-	storage.Store
+	storage.Versioned
 	n atomic.Int64
 }
 
@@ -125,7 +125,7 @@ func (f *failingStore) Put(ctx context.Context, key string, data []byte) error {
 	if f.n.Add(-1) < 0 {
 		return errInjected
 	}
-	return f.Store.Put(ctx, key, data)
+	return f.Versioned.Put(ctx, key, data)
 }
 
 // snapshot reads every view object of a location, decoded.
@@ -155,50 +155,73 @@ func snapshot(t *testing.T, s storage.Store) map[string][]views.Row {
 }
 
 // TestCrashThenRerun kills a run part-way (the store fails after a few
-// writes), checks the published manifest is the previous one, then reruns
-// and compares with one clean run.
+// writes: while staging its objects, or after its claim while moving them
+// into place), checks the committed manifest is the previous one, then
+// reruns and compares with one clean run. A crash past the claim leaves it
+// to a run that starts once the claim is stale (storage.StaleAfter); a run
+// before that reports lost_race and changes nothing.
 func TestCrashThenRerun(t *testing.T) {
 	ctx := context.Background()
 	d := genEvents(2, 3000, dataStart, dataEnd, 0.1)
 	raw := newLocal(t)
 	writeRaw(t, raw, d.events, d.bad, "fh")
 	early := time.Date(2026, 11, 21, 3, 30, 0, 0, time.UTC)
+	rerunAt := runAt.Add(storage.StaleAfter + time.Minute)
 
-	for _, failAfter := range []int64{0, 1, 2} {
+	// The run at runAt stages 2 objects (one day), claims, then moves 2.
+	for _, failAfter := range []int64{0, 1, 2, 3} {
 		crashed := newLocal(t)
 		// A published view from earlier, then a crash at runAt.
 		if _, err := (&batch.Builder{Raw: raw, Out: crashed, Now: fixedNow(early)}).Run(ctx); err != nil {
 			t.Fatal(err)
 		}
-		before, err := storage.ReadAll(ctx, crashed, batch.BatchManifestKey)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fs := &failingStore{Store: crashed}
+		before := committed(t, crashed, batch.BatchManifestKey)
+		fs := &failingStore{Versioned: crashed}
 		fs.n.Store(failAfter)
 		if _, err := (&batch.Builder{Raw: raw, Out: fs, Now: fixedNow(runAt)}).Run(ctx); !errors.Is(err, errInjected) {
 			t.Fatalf("fail after %d: run error %v, want the injected crash", failAfter, err)
 		}
-		after, err := storage.ReadAll(ctx, crashed, batch.BatchManifestKey)
-		if err != nil {
-			t.Fatal(err)
+		if after := committed(t, crashed, batch.BatchManifestKey); !reflect.DeepEqual(before, after) {
+			t.Fatalf("fail after %d: the crash changed the committed manifest", failAfter)
 		}
-		if string(before) != string(after) {
-			t.Fatalf("fail after %d: the crash changed the published manifest", failAfter)
+		if failAfter >= 2 {
+			// Claimed: a run before the claim is stale stays out.
+			view := snapshot(t, crashed)
+			sum, err := (&batch.Builder{Raw: raw, Out: crashed, Now: fixedNow(runAt.Add(time.Minute))}).Run(ctx)
+			if err != nil || sum.Status != batch.StatusLostRace {
+				t.Fatalf("fail after %d: a run during the claim = %+v, %v; want lost_race", failAfter, sum, err)
+			}
+			if !reflect.DeepEqual(view, snapshot(t, crashed)) {
+				t.Fatalf("fail after %d: a run that lost the race changed the store", failAfter)
+			}
 		}
-		if _, err := (&batch.Builder{Raw: raw, Out: crashed, Now: fixedNow(runAt)}).Run(ctx); err != nil {
+		if _, err := (&batch.Builder{Raw: raw, Out: crashed, Now: fixedNow(rerunAt)}).Run(ctx); err != nil {
 			t.Fatal(err)
 		}
 
 		clean := newLocal(t)
-		if _, err := (&batch.Builder{Raw: raw, Out: clean, Now: fixedNow(runAt)}).Run(ctx); err != nil {
+		if _, err := (&batch.Builder{Raw: raw, Out: clean, Now: fixedNow(rerunAt)}).Run(ctx); err != nil {
 			t.Fatal(err)
 		}
 		got, want := snapshot(t, crashed), snapshot(t, clean)
 		if len(want) == 0 || !reflect.DeepEqual(got, want) {
 			t.Errorf("fail after %d: rerun after a crash differs from a clean run (%d vs %d objects)", failAfter, len(got), len(want))
 		}
+		if m, err := storage.ReadManifest(ctx, crashed, batch.BatchManifestKey); err != nil || m.Pending != nil {
+			t.Errorf("fail after %d: manifest after the rerun = %+v, %v; want committed, nothing pending", failAfter, m, err)
+		}
 	}
+}
+
+// committed is the committed part of the manifest at key.
+func committed(t *testing.T, s storage.Store, key string) storage.Manifest {
+	t.Helper()
+	m, err := storage.ReadManifest(context.Background(), s, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Pending = nil
+	return m
 }
 
 // TestLateData adds raw events to an hour already batched: the next run

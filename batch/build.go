@@ -2,6 +2,7 @@ package batch
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -71,6 +72,8 @@ type Builder struct {
 	From, To time.Time
 	Workers  int
 	Progress *Progress
+	// Engine builds the hours; nil is the Go engine over Raw.
+	Engine Engine
 	// Rebuild builds every hour in range from raw, whatever the manifest
 	// says (after a change of the view's format, such as its sketches).
 	Rebuild bool
@@ -78,7 +81,11 @@ type Builder struct {
 
 // Summary says what a run did.
 type Summary struct {
-	Run        string
+	Run string
+	// Status is StatusOK when the run published, StatusSkipped when there
+	// was nothing new to publish, StatusLostRace when another run
+	// committed first (this run then left the store as that run made it).
+	Status     string
 	Watermark  time.Time
 	Hours      []time.Time // hours rebuilt
 	Days       []string    // days republished
@@ -95,36 +102,178 @@ type Summary struct {
 	Unpublished string
 }
 
+// Run statuses (Summary.Status, MergeSummary.Status).
+const (
+	StatusOK       = "ok"
+	StatusSkipped  = "skipped"
+	StatusLostRace = "lost_race"
+)
+
+// newRunID names a run: its start time and a random part, so runs started
+// in the same second stage their objects apart.
+func newRunID(prefix string, start time.Time) string {
+	var r [4]byte
+	_, _ = rand.Read(r[:])
+	return prefix + start.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(r[:])
+}
+
+// Engine builds the batch rows of one hour from the raw objects stored
+// under it: one row per (event_type, source), events deduplicated by
+// event_id, users_sketch in the view's format. The Go engine (GoEngine) is
+// the default; the sql engine (package batchsql) and the rows an Athena
+// UNLOAD staged (StagedEngine) are the others. Planning, the commit, the
+// watermark and late-data rebuilds are Builder's, whatever the engine.
+type Engine interface {
+	BuildHour(ctx context.Context, hour time.Time, objs []RawObject) (*HourResult, error)
+}
+
+// HourResult is one built hour.
+type HourResult struct {
+	Rows []views.Row
+	// Records read, valid, duplicates among the valid, rejected by
+	// reason, and raw bytes read, as far as the engine tells them.
+	Records, Valid, Duplicates int64
+	Bad                        map[string]int64
+	Bytes                      int64
+}
+
+// GoEngine is the in-process engine (Aggregate).
+type GoEngine struct {
+	Raw      storage.Store
+	Workers  int
+	Progress *Progress
+}
+
+// BuildHour aggregates the hour's objects.
+func (g *GoEngine) BuildHour(ctx context.Context, hour time.Time, objs []RawObject) (*HourResult, error) {
+	var sources []Source
+	for _, o := range objs {
+		key := o.Key
+		sources = append(sources, Source{Name: storage.Join(g.Raw.Location(), key), Size: o.Size, Hour: o.Hour,
+			Open: func(ctx context.Context) (io.ReadCloser, error) { return g.Raw.Get(ctx, key) }})
+	}
+	res, err := Aggregate(ctx, sources, Options{Workers: g.Workers, Progress: g.Progress})
+	if err != nil {
+		return nil, err
+	}
+	rows, err := Rows(res.Hours, g.Workers)
+	if err != nil {
+		return nil, err
+	}
+	return &HourResult{Rows: rows, Records: res.Rows, Valid: res.Valid, Duplicates: res.Duplicates, Bad: res.Bad, Bytes: res.Bytes}, nil
+}
+
+// Plan is what a run will build: the hours whose raw input is new or
+// changed since the committed manifest, with that input as listed when
+// planned, the watermark, and the manifest version the commit is
+// conditional on. The athena engine keeps it between its plan and publish
+// steps (the batch Lambda's plan and publish actions).
+type Plan struct {
+	RunID     string     `json:"runId"`
+	Watermark time.Time  `json:"watermark"`
+	Lateness  string     `json:"lateness"`
+	Version   string     `json:"version"` // of the batch manifest read when planning; "" when there was none
+	Hours     []PlanHour `json:"hours"`
+	// Skipped lists raw keys outside the dt=/hour= layout.
+	Skipped []string `json:"skipped,omitempty"`
+}
+
+// PlanHour is one hour to build and the raw objects it had when planned.
+type PlanHour struct {
+	Hour    time.Time   `json:"hour"`
+	Objects []RawObject `json:"objects"`
+}
+
+// engine is the configured engine, the Go engine by default.
+func (b *Builder) engine() Engine {
+	if b.Engine != nil {
+		return b.Engine
+	}
+	return &GoEngine{Raw: b.Raw, Workers: b.Workers, Progress: b.Progress}
+}
+
 // ErrNoRawEvents is returned (wrapped, with where they were expected) by
 // Builder.Run when the raw location holds no event objects at all.
 var ErrNoRawEvents = errors.New("no raw events")
 
 // Run brings the batch view up to date: it builds every closed hour whose
 // raw input is new or changed since the published manifest and republishes
-// the days holding them, manifest last.
+// the days holding them, manifest last. The objects are staged and the
+// manifest committed conditionally (storage.Commit): when another run
+// commits first, Run returns a Summary with StatusLostRace and no error.
 func (b *Builder) Run(ctx context.Context) (*Summary, error) {
 	start := b.Now()
+	runID := newRunID("", start)
+	commit, cur, err := storage.BeginCommit(ctx, b.Out, BatchManifestKey, runID, b.Now)
+	if errors.Is(err, storage.ErrLostRace) {
+		return &Summary{Run: runID, Status: StatusLostRace, Elapsed: b.Now().Sub(start)}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("starting the batch commit: %w", err)
+	}
+	plan, old, err := b.plan(ctx, runID, start, commit, cur)
+	if err != nil {
+		_ = commit.Abort(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	return b.execute(ctx, start, commit, plan, old, b.engine())
+}
+
+// Plan lists what a run would build, without building it.
+func (b *Builder) Plan(ctx context.Context) (*Plan, error) {
+	start := b.Now()
+	runID := newRunID("", start)
+	commit, cur, err := storage.BeginCommit(ctx, b.Out, BatchManifestKey, runID, b.Now)
+	if err != nil {
+		return nil, fmt.Errorf("planning the batch run: %w", err)
+	}
+	plan, _, err := b.plan(ctx, runID, start, commit, cur)
+	return plan, err
+}
+
+// Publish builds plan's hours with engine (for the athena engine the rows
+// its UNLOADs staged) and commits them. When the batch manifest is no
+// longer the version plan was made on, another run committed first: the
+// result is StatusLostRace.
+func (b *Builder) Publish(ctx context.Context, plan *Plan, engine Engine) (*Summary, error) {
+	start := b.Now()
+	commit, cur, err := storage.BeginCommit(ctx, b.Out, BatchManifestKey, plan.RunID, b.Now)
+	if errors.Is(err, storage.ErrLostRace) || err == nil && commit.Version() != plan.Version {
+		return &Summary{Run: plan.RunID, Status: StatusLostRace, Elapsed: b.Now().Sub(start)}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("starting the batch commit of run %s: %w", plan.RunID, err)
+	}
+	old, err := batchMetaOf(cur, b.Out)
+	if err != nil {
+		return nil, err
+	}
+	return b.execute(ctx, start, commit, plan, old, engine)
+}
+
+// plan works out, from the committed manifest cur, which closed hours
+// need building.
+func (b *Builder) plan(ctx context.Context, runID string, start time.Time, commit *storage.Commit, cur storage.Manifest) (*Plan, BatchMeta, error) {
 	lateness := b.Lateness
 	if lateness < 0 {
-		return nil, fmt.Errorf("lateness %s is negative", lateness)
+		return nil, BatchMeta{}, fmt.Errorf("lateness %s is negative", lateness)
 	}
 	wm := start.UTC().Add(-lateness).Truncate(time.Hour)
 	if !b.To.IsZero() && b.To.UTC().Truncate(time.Hour).Before(wm) {
 		wm = b.To.UTC().Truncate(time.Hour)
 	}
 	from := b.From.UTC().Truncate(time.Hour)
-
-	old, err := readBatchMeta(ctx, b.Out)
+	old, err := batchMetaOf(cur, b.Out)
 	if err != nil {
-		return nil, err
+		return nil, old, err
 	}
 	objs, skipped, err := ListRaw(ctx, b.Raw, from, wm)
 	if err != nil {
-		return nil, err
+		return nil, old, err
 	}
 	if len(objs) == 0 && len(old.Hours) == 0 {
 		if err := b.checkRawEvents(ctx); err != nil {
-			return nil, err
+			return nil, old, err
 		}
 	}
 	byHour := map[string][]RawObject{}
@@ -144,24 +293,42 @@ func (b *Builder) Run(ctx context.Context) (*Summary, error) {
 			rebuild[k] = true // its input is gone
 		}
 	}
+	plan := &Plan{RunID: runID, Watermark: wm, Lateness: lateness.String(), Version: commit.Version(), Skipped: skipped}
+	for _, k := range slices.Sorted(maps.Keys(rebuild)) {
+		h, _ := time.Parse(hourKeyLayout, k)
+		plan.Hours = append(plan.Hours, PlanHour{Hour: h, Objects: byHour[k]})
+	}
+	return plan, old, nil
+}
 
-	sum := &Summary{Run: start.UTC().Format("20060102T150405Z"), Bad: map[string]int64{}, Skipped: skipped}
+// execute builds the plan's hours day by day with engine and commits them.
+func (b *Builder) execute(ctx context.Context, start time.Time, commit *storage.Commit, plan *Plan, old BatchMeta, engine Engine) (*Summary, error) {
+	published := false
+	defer func() {
+		if !published {
+			_ = commit.Abort(context.WithoutCancel(ctx))
+		}
+	}()
+	sum := &Summary{Run: plan.RunID, Status: StatusOK, Bad: map[string]int64{}, Skipped: plan.Skipped}
 	var total, nobj int64
-	byDay := map[string][]string{}
-	for k := range rebuild {
-		for _, o := range byHour[k] {
+	byDay := map[string][]PlanHour{}
+	rebuild := map[string]bool{}
+	for _, ph := range plan.Hours {
+		k := ph.Hour.UTC().Format(hourKeyLayout)
+		rebuild[k] = true
+		for _, o := range ph.Objects {
 			total += o.Size
 			nobj++
 		}
-		byDay[k[:10]] = append(byDay[k[:10]], k)
+		byDay[k[:10]] = append(byDay[k[:10]], ph)
 	}
 	if b.Progress != nil {
 		b.Progress.begin(nobj, total)
 	}
 	sum.Objects = int(nobj)
 
-	meta := BatchMeta{Watermark: wm, Lateness: lateness.String(), Hours: map[string]HourRecord{}, Days: map[string]DayRecord{}}
-	if old.Watermark.After(wm) {
+	meta := BatchMeta{Watermark: plan.Watermark, Lateness: plan.Lateness, Hours: map[string]HourRecord{}, Days: map[string]DayRecord{}}
+	if old.Watermark.After(plan.Watermark) {
 		meta.Watermark = old.Watermark
 	}
 	maps.Copy(meta.Days, old.Days)
@@ -173,41 +340,38 @@ func (b *Builder) Run(ctx context.Context) (*Summary, error) {
 	// Day by day, hour by hour: memory holds one hour's events at a time,
 	// and a day's objects are written once its hours are built.
 	for _, dt := range slices.Sorted(maps.Keys(byDay)) {
-		built := agg.Table{}
-		for _, k := range slices.Sorted(slices.Values(byDay[dt])) {
-			var sources []Source
-			for _, o := range byHour[k] {
-				key := o.Key
-				sources = append(sources, Source{Name: storage.Join(b.Raw.Location(), key), Size: o.Size, Hour: o.Hour,
-					Open: func(ctx context.Context) (io.ReadCloser, error) { return b.Raw.Get(ctx, key) }})
-			}
-			res, err := Aggregate(ctx, sources, Options{Workers: b.Workers, Progress: b.Progress})
+		var built []views.Row
+		for _, ph := range byDay[dt] {
+			k := ph.Hour.UTC().Format(hourKeyLayout)
+			res, err := engine.BuildHour(ctx, ph.Hour.UTC(), ph.Objects)
 			if err != nil {
 				return nil, fmt.Errorf("building batch hour %s: %w", k, err)
 			}
 			sum.Bytes += res.Bytes
-			sum.Rows += res.Rows
+			sum.Rows += res.Records
 			sum.Valid += res.Valid
 			sum.Duplicates += res.Duplicates
 			for r, n := range res.Bad {
 				sum.Bad[r] += n
 			}
 			var events int64
-			for key, a := range res.Hours {
-				built[key] = a
-				events += a.Events
+			for _, r := range res.Rows {
+				if r.WindowStart.UTC() != ph.Hour.UTC() {
+					return nil, fmt.Errorf("building batch hour %s: the engine returned a row of window %s", k, r.WindowStart.UTC().Format(time.RFC3339))
+				}
+				events += r.Events
 			}
-			if os := byHour[k]; len(os) > 0 {
+			built = append(built, res.Rows...)
+			if os := ph.Objects; len(os) > 0 {
 				rec := HourRecord{Objects: len(os), Digest: inputDigest(os), Events: events}
 				if len(res.Bad) > 0 {
 					rec.Bad = res.Bad
 				}
 				meta.Hours[k] = rec
 			}
-			h, _ := time.Parse(hourKeyLayout, k)
-			sum.Hours = append(sum.Hours, h)
+			sum.Hours = append(sum.Hours, ph.Hour.UTC())
 		}
-		rec, err := b.publishDay(ctx, dt, old, rebuild, built)
+		rec, err := b.publishDay(ctx, commit, dt, old, rebuild, built)
 		if err != nil {
 			return nil, err
 		}
@@ -217,6 +381,7 @@ func (b *Builder) Run(ctx context.Context) (*Summary, error) {
 
 	if len(rebuild) == 0 && meta.Watermark.Equal(old.Watermark) && old.Lateness != "" {
 		sum.Watermark = meta.Watermark
+		sum.Status = StatusSkipped
 		sum.Elapsed = b.Now().Sub(start)
 		return sum, nil // nothing new: keep the published manifest
 	}
@@ -230,7 +395,8 @@ func (b *Builder) Run(ctx context.Context) (*Summary, error) {
 		// A manifest without objects or watermark would tell merge the
 		// batch view is empty up to that time; publish none instead.
 		sum.Unpublished = fmt.Sprintf("none of the %d objects under %s is in an hour of events/dt=…/hour=…/ before the watermark %s: no batch view published yet",
-			b.rawCount(ctx), storage.Join(b.Raw.Location(), glue.RawEvents.Prefix), wm.Format(time.RFC3339))
+			b.rawCount(ctx), storage.Join(b.Raw.Location(), glue.RawEvents.Prefix), plan.Watermark.Format(time.RFC3339))
+		sum.Status = StatusSkipped
 		sum.Elapsed = b.Now().Sub(start)
 		return sum, nil
 	}
@@ -239,7 +405,12 @@ func (b *Builder) Run(ctx context.Context) (*Summary, error) {
 		return nil, fmt.Errorf("encoding batch manifest meta: %w", err)
 	}
 	m.Meta = raw
-	if err := storage.Publish(ctx, b.Out, BatchManifestKey, m); err != nil {
+	err = commit.Publish(ctx, m)
+	published = true // past the claim the staged objects belong to it: no Abort
+	if errors.Is(err, storage.ErrLostRace) {
+		return &Summary{Run: plan.RunID, Status: StatusLostRace, Elapsed: b.Now().Sub(start)}, nil
+	}
+	if err != nil {
 		return nil, err
 	}
 	sum.Watermark = meta.Watermark
@@ -269,14 +440,20 @@ func (b *Builder) rawCount(ctx context.Context) int {
 }
 
 func readBatchMeta(ctx context.Context, s storage.Store) (BatchMeta, error) {
-	meta := BatchMeta{Hours: map[string]HourRecord{}, Days: map[string]DayRecord{}}
 	m, err := storage.ReadManifest(ctx, s, BatchManifestKey)
 	if errors.Is(err, storage.ErrNotExist) {
-		return meta, nil
+		return batchMetaOf(storage.Manifest{}, s)
 	}
 	if err != nil {
-		return meta, fmt.Errorf("reading the batch manifest: %w", err)
+		return BatchMeta{}, fmt.Errorf("reading the batch manifest: %w", err)
 	}
+	return batchMetaOf(m, s)
+}
+
+// batchMetaOf decodes the meta of the batch manifest m read from s (zero
+// m: no manifest yet).
+func batchMetaOf(m storage.Manifest, s storage.Store) (BatchMeta, error) {
+	meta := BatchMeta{Hours: map[string]HourRecord{}, Days: map[string]DayRecord{}}
 	if len(m.Meta) > 0 {
 		if err := json.Unmarshal(m.Meta, &meta); err != nil {
 			return meta, fmt.Errorf("decoding the batch manifest meta %s: %w", storage.Join(s.Location(), BatchManifestKey), err)
@@ -309,7 +486,7 @@ func readRows(ctx context.Context, s storage.Store, key string) ([]views.Row, er
 
 // publishDay writes the hour and day objects of dt: the rebuilt hours from
 // built plus the kept hours read back from the published object.
-func (b *Builder) publishDay(ctx context.Context, dt string, old BatchMeta, rebuild map[string]bool, built agg.Table) (DayRecord, error) {
+func (b *Builder) publishDay(ctx context.Context, commit *storage.Commit, dt string, old BatchMeta, rebuild map[string]bool, newRows []views.Row) (DayRecord, error) {
 	hourKey := PartitionKey(glue.BatchView, agg.Hour, dt)
 	var rows []views.Row
 	if _, ok := old.Days[dt]; ok {
@@ -327,16 +504,6 @@ func (b *Builder) publishDay(ctx context.Context, dt string, old BatchMeta, rebu
 			}
 		}
 	}
-	fresh := agg.Table{}
-	for k, a := range built {
-		if k.WindowStart.Format("2006-01-02") == dt {
-			fresh[k] = a
-		}
-	}
-	newRows, err := Rows(fresh, b.Workers)
-	if err != nil {
-		return DayRecord{}, err
-	}
 	rows = append(rows, newRows...)
 	sortRows(rows)
 	dayRows, err := rollupRows(rows)
@@ -352,7 +519,7 @@ func (b *Builder) publishDay(ctx context.Context, dt string, old BatchMeta, rebu
 		if err != nil {
 			return DayRecord{}, fmt.Errorf("encoding batch view %s: %w", w.key, err)
 		}
-		if err := b.Out.Put(ctx, w.key, data); err != nil {
+		if err := commit.Put(ctx, w.key, data); err != nil {
 			return DayRecord{}, fmt.Errorf("writing batch view %s: %w", storage.Join(b.Out.Location(), w.key), err)
 		}
 		h.Write(data)

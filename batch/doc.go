@@ -19,14 +19,37 @@
 // per hour, a digest of the raw objects it was built from, so a later run
 // rebuilds exactly the hours that got late data, and the days holding them.
 // It aggregates hour by hour (memory holds one hour's events) and writes a
-// day's objects once its hours are built. Each partition is one object, replaced whole by Put; the manifest is
-// written last and is the commit point. A run that dies part-way leaves the
-// published manifest untouched; objects it already replaced hold complete,
-// correct data, and the next run keeps from them only the hours the
-// manifest vouches for and rebuilds the rest, ending in the same state as
-// one clean run.
+// day's objects once its hours are built. Each partition is one object at
+// a fixed key (the Glue tables read the partition directories, so a run
+// cannot publish beside the old objects under new names).
 //
-// Merger builds the serving view (merged/granularity=hour|day/dt=…/): batch
+// Concurrent runs (two schedules, a retry beside a slow run) are settled by
+// the conditional commit of storage.Commit. A run reads the manifest and
+// its version (S3 ETag; a content digest locally) first, and writes its
+// objects under batch/_staging/<run>/, never at their keys. It then claims
+// the commit: a put of the manifest conditional on that version (S3
+// If-Match, or If-None-Match: * for the first manifest; locally a compare
+// under an flock(2) lock, which the kernel drops when a holder dies, so no
+// stale lock exists and none is ever broken). Only one of two racing runs
+// can claim. The loser deletes its staging prefix and reports "another run
+// committed first" (StatusLostRace, exit 0 for the command line): it never
+// wrote at a published key, so the store is exactly what the winner makes
+// of it. The winner's claim is the old manifest plus the pending moves;
+// it copies its staged objects into place, replaces the manifest by the new
+// one (conditional on the claim) and deletes its staging prefix. Readers
+// follow the committed manifest only, and ignore a claim.
+//
+// A run that dies before its claim leaves the published manifest
+// untouched; its staged objects are deleted on the way out, or are garbage
+// under _staging/ that no reader looks at. A run that dies after its claim
+// leaves a complete claim (its staged objects stay until it is done): runs
+// in the next storage.StaleAfter report lost_race, and the first run after
+// that finishes the claim with the same copies and then does its own work.
+// Objects replaced during the moves hold complete, correct data: the next
+// run keeps from them only the hours the committed manifest vouches for.
+//
+// Merger builds the serving view (merged/granularity=hour|day/dt=…/),
+// committed the same way under merged/_staging/: batch
 // rows for windows before the batch watermark, speed rows (merged by key,
 // deduplicated by fingerprint) from it on. The day holding the watermark
 // combines batch hours before it and speed hours after it into one row.

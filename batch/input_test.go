@@ -2,12 +2,11 @@ package batch_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/lambdastack/lambdastack/batch"
 	"github.com/lambdastack/lambdastack/internal/storage"
@@ -94,13 +93,13 @@ func TestHandlersBeforeFirstEvents(t *testing.T) {
 	ctx := context.Background()
 	raw, views := newLocal(t), newLocal(t)
 	bh := &batch.BatchHandler{Raw: raw, Views: views, Lateness: batch.DefaultLateness, Now: fixedNow(runAt)}
-	sum, err := bh.Handle(ctx, events.CloudWatchEvent{ID: "e1"})
-	if err != nil || !strings.Contains(sum.Unpublished, "no raw events") {
-		t.Fatalf("batch handler before any event: %+v, %v", sum, err)
+	out, err := bh.Handle(ctx, batch.BatchRequest{})
+	if err != nil || out.(*batch.BatchResponse).Status != batch.StatusSkipped {
+		t.Fatalf("batch handler before any event: %+v, %v", out, err)
 	}
 	mh := &batch.MergeHandler{Views: views, Now: fixedNow(runAt)}
-	if _, err := mh.Handle(ctx, events.CloudWatchEvent{ID: "e2"}); err != nil {
-		t.Fatalf("merge handler before any batch run: %v", err)
+	if res, err := mh.Handle(ctx, json.RawMessage(`{}`)); err != nil || res.Status != batch.StatusOK || res.Days != 0 {
+		t.Fatalf("merge handler before any batch run: %+v, %v", res, err)
 	}
 	if objs, _ := views.List(ctx, ""); len(objs) > 0 {
 		t.Errorf("handlers published %d objects with no events, e.g. %s", len(objs), objs[0].Key)

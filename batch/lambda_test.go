@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
-
 	"github.com/lambdastack/lambdastack/batch"
 	"github.com/lambdastack/lambdastack/internal/metrics"
 )
@@ -53,33 +51,54 @@ func TestHandlers(t *testing.T) {
 	writeSpeed(t, views, d.events)
 	var bm, mm bytes.Buffer
 	bh := &batch.BatchHandler{Raw: raw, Views: views, Lateness: batch.DefaultLateness, Now: fixedNow(runAt), Stage: "dev", Metrics: &bm}
-	sum, err := bh.Handle(ctx, events.CloudWatchEvent{ID: "sched-1"})
+	// A schedule event has no action: a build.
+	var req batch.BatchRequest
+	if err := json.Unmarshal([]byte(`{"id":"sched-1","detail-type":"Scheduled Event","source":"aws.events","detail":{}}`), &req); err != nil {
+		t.Fatal(err)
+	}
+	out, err := bh.Handle(ctx, req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.Valid == 0 || len(sum.Hours) == 0 {
-		t.Fatalf("batch handler built nothing: %+v", sum)
+	res := out.(*batch.BatchResponse)
+	wm := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	if res.Status != batch.StatusOK || res.Hours == 0 || !res.Watermark.Equal(wm) {
+		t.Fatalf("batch handler answered %+v, want ok with hours up to %s", res, wm)
 	}
-	wantAge := runAt.Sub(sum.Watermark).Seconds()
+	wantAge := runAt.Sub(res.Watermark).Seconds()
 	checkEMF(t, bm.Bytes(), metrics.LayerBatch, map[string]float64{
-		metrics.WatermarkAge: wantAge, metrics.HoursRebuilt: float64(len(sum.Hours)), metrics.BadRecords: float64(badTotal(sum.Bad))})
+		metrics.WatermarkAge: wantAge, metrics.HoursRebuilt: float64(res.Hours), metrics.BadRecords: 0})
+	if out, err := bh.Handle(ctx, batch.BatchRequest{Action: "build"}); err != nil || out.(*batch.BatchResponse).Status != batch.StatusSkipped {
+		t.Errorf("a second build = %+v, %v; want skipped", out, err)
+	}
+	for _, action := range []string{"plan", "publish", "rebuild"} {
+		if _, err := bh.Handle(ctx, batch.BatchRequest{Action: action}); err == nil {
+			t.Errorf("action %s on the go engine succeeded, want an error", action)
+		}
+	}
 	mh := &batch.MergeHandler{Views: views, Now: fixedNow(runAt), Stage: "dev", Metrics: &mm}
-	msum, err := mh.Handle(ctx, events.CloudWatchEvent{ID: "sched-2"})
+	mres, err := mh.Handle(ctx, json.RawMessage(`{}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !msum.Watermark.Equal(sum.Watermark) || msum.HourRows == 0 {
-		t.Errorf("merge handler: %+v", msum)
+	if mres.Status != batch.StatusOK || !mres.Watermark.Equal(wm) || mres.Days == 0 {
+		t.Errorf("merge handler: %+v", mres)
+	}
+	var days float64
+	var speedObjects float64
+	var emf map[string]any
+	if err := json.Unmarshal(mm.Bytes(), &emf); err == nil {
+		days, _ = emf[metrics.DaysMerged].(float64)
+		speedObjects, _ = emf[metrics.SpeedObjects].(float64)
+	}
+	if speedObjects == 0 {
+		t.Errorf("merge metrics %s: no speed objects", mm.Bytes())
 	}
 	checkEMF(t, mm.Bytes(), metrics.LayerMerge, map[string]float64{
-		metrics.WatermarkAge: wantAge, metrics.DaysMerged: float64(len(msum.Days)), metrics.SpeedObjects: float64(msum.SpeedObjects)})
-}
-
-func badTotal(bad map[string]int64) (n int64) {
-	for _, v := range bad {
-		n += v
+		metrics.WatermarkAge: wantAge, metrics.DaysMerged: float64(mres.Days), metrics.SpeedObjects: speedObjects})
+	if days != float64(mres.Days) {
+		t.Errorf("DaysMerged %v, answered days %d", days, mres.Days)
 	}
-	return n
 }
 
 // checkEMF decodes one Embedded Metric Format line and checks its

@@ -45,6 +45,9 @@ type Merger struct {
 
 // MergeSummary says what a merge did.
 type MergeSummary struct {
+	// Status is StatusOK, or StatusLostRace when another merge committed
+	// first (this one then left the store as that merge made it).
+	Status       string
 	Watermark    time.Time
 	Days         []string // days republished
 	SpeedObjects int
@@ -83,12 +86,28 @@ func (m *Merger) checkSpeed(ctx context.Context) error {
 // Run publishes merged = batch rows for windows before the batch watermark
 // ∪ speed rows for windows from it on. Only the days that can have changed
 // are rewritten: days whose batch objects changed and days from the
-// watermark's day (old or new) on.
+// watermark's day (old or new) on. Objects are staged and the manifest
+// committed conditionally, as in Builder.Run: a merge that loses the race
+// returns StatusLostRace and no error.
 func (m *Merger) Run(ctx context.Context) (*MergeSummary, error) {
 	if _, err := storage.ReadManifest(ctx, m.Batch, BatchManifestKey); errors.Is(err, storage.ErrNotExist) {
 		return nil, fmt.Errorf("%w: %s", ErrNoBatchView,
 			storage.WhereExpected(ctx, m.Batch, BatchManifestKey, "the manifest `lambdastack batch` publishes"))
 	}
+	runID := newRunID("merge-", m.Now())
+	commit, cur, err := storage.BeginCommit(ctx, m.Out, MergedManifestKey, runID, m.Now)
+	if errors.Is(err, storage.ErrLostRace) {
+		return &MergeSummary{Status: StatusLostRace}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("starting the merge commit: %w", err)
+	}
+	published := false
+	defer func() {
+		if !published {
+			_ = commit.Abort(context.WithoutCancel(ctx))
+		}
+	}()
 	bm, err := readBatchMeta(ctx, m.Batch)
 	if err != nil {
 		return nil, err
@@ -101,12 +120,12 @@ func (m *Merger) Run(ctx context.Context) (*MergeSummary, error) {
 	if bm.Watermark.IsZero() {
 		return nil, fmt.Errorf("the batch manifest %s has no watermark: rerun `lambdastack batch`", storage.Join(m.Batch.Location(), BatchManifestKey))
 	}
-	prev, err := readMergedMeta(ctx, m.Out)
+	prev, err := mergedMetaOf(cur)
 	if err != nil {
 		return nil, err
 	}
 	wm := bm.Watermark.UTC()
-	sum := &MergeSummary{Watermark: wm}
+	sum := &MergeSummary{Status: StatusOK, Watermark: wm}
 
 	speed, nspeed, err := m.readSpeed(ctx, wm)
 	if err != nil {
@@ -242,13 +261,13 @@ func (m *Merger) Run(ctx context.Context) (*MergeSummary, error) {
 			if err != nil {
 				return nil, fmt.Errorf("encoding merged view %s: %w", key, err)
 			}
-			if err := m.Out.Put(ctx, key, data); err != nil {
+			if err := commit.Put(ctx, key, data); err != nil {
 				return nil, fmt.Errorf("writing merged view %s: %w", storage.Join(m.Out.Location(), key), err)
 			}
 			h.Write(data)
 		}
 		meta.Days[dt] = hex.EncodeToString(h.Sum(nil))[:32]
-		userDigest, userRows, err := m.publishUsers(ctx, dt, hours, dayRows)
+		userDigest, userRows, err := m.publishUsers(ctx, commit, dt, hours, dayRows)
 		if err != nil {
 			return nil, err
 		}
@@ -264,7 +283,7 @@ func (m *Merger) Run(ctx context.Context) (*MergeSummary, error) {
 		sum.DayRows += len(dayRows)
 	}
 
-	man := storage.Manifest{Run: "merge-" + m.Now().UTC().Format("20060102T150405.000Z"), Published: m.Now().UTC()}
+	man := storage.Manifest{Run: runID, Published: m.Now().UTC()}
 	for _, dt := range slices.Sorted(maps.Keys(meta.Days)) {
 		for _, g := range []agg.Granularity{agg.Hour, agg.Day} {
 			man.Objects = append(man.Objects, storage.ObjectInfo{Key: PartitionKey(glue.MergedView, g, dt)})
@@ -276,7 +295,12 @@ func (m *Merger) Run(ctx context.Context) (*MergeSummary, error) {
 		return nil, fmt.Errorf("encoding merged manifest meta: %w", err)
 	}
 	man.Meta = raw
-	if err := storage.Publish(ctx, m.Out, MergedManifestKey, man); err != nil {
+	err = commit.Publish(ctx, man)
+	published = true // past the claim the staged objects belong to it: no Abort
+	if errors.Is(err, storage.ErrLostRace) {
+		return &MergeSummary{Status: StatusLostRace}, nil
+	}
+	if err != nil {
 		return nil, err
 	}
 	return sum, nil
@@ -336,14 +360,11 @@ func (m *Merger) readSpeed(ctx context.Context, wm time.Time) (agg.Table, int, e
 	return out, n, nil
 }
 
-func readMergedMeta(ctx context.Context, s storage.Store) (MergedMeta, error) {
+// mergedMetaOf decodes the meta of the merged manifest (zero man: none yet).
+func mergedMetaOf(man storage.Manifest) (MergedMeta, error) {
 	var meta MergedMeta
-	man, err := storage.ReadManifest(ctx, s, MergedManifestKey)
-	if errors.Is(err, storage.ErrNotExist) {
+	if man.Run == "" && len(man.Meta) == 0 {
 		return meta, nil
-	}
-	if err != nil {
-		return meta, fmt.Errorf("reading the merged manifest: %w", err)
 	}
 	if err := json.Unmarshal(man.Meta, &meta); err != nil {
 		return meta, fmt.Errorf("decoding the merged manifest meta: %w", err)

@@ -31,7 +31,7 @@ func usersBackfill(prev MergedMeta, rewrite map[string]bool) {
 // publishUsers writes the users view objects of dt, rolled up from the
 // merged hour and day rows of dt, and returns a digest of what it wrote and
 // the number of rows.
-func (m *Merger) publishUsers(ctx context.Context, dt string, hours, days []views.Row) (string, int, error) {
+func (m *Merger) publishUsers(ctx context.Context, commit *storage.Commit, dt string, hours, days []views.Row) (string, int, error) {
 	h := sha256.New()
 	n := 0
 	for _, w := range []struct {
@@ -47,7 +47,7 @@ func (m *Merger) publishUsers(ctx context.Context, dt string, hours, days []view
 		if err != nil {
 			return "", 0, fmt.Errorf("encoding users view %s: %w", key, err)
 		}
-		if err := m.Out.Put(ctx, key, data); err != nil {
+		if err := commit.Put(ctx, key, data); err != nil {
 			return "", 0, fmt.Errorf("writing users view %s: %w", storage.Join(m.Out.Location(), key), err)
 		}
 		h.Write(data)

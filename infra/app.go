@@ -23,7 +23,11 @@ func buildApp(app awscdk.App, workDir string) (*LambdaStackStack, error) {
 	if err != nil {
 		return nil, err
 	}
-	assets, err := buildBootstraps(root, filepath.Join(root, "build", "lambda"), LambdaEntries)
+	entries := LambdaEntries
+	if cfg.Stream == StreamMSK {
+		entries = append(append([]string{}, LambdaEntries...), MSKTopicEntry)
+	}
+	assets, err := buildBootstraps(root, filepath.Join(root, "build", "lambda"), entries)
 	if err != nil {
 		return nil, err
 	}

@@ -53,6 +53,10 @@ type Config struct {
 	AlarmEmail string
 	// Destroy makes buckets and keys deletable with the stack (dev and tests).
 	Destroy bool
+	// Stream is the event stream's kind: "kinesis" (a Kinesis data stream)
+	// or "msk" (a topic on an MSK Serverless cluster; see MSKConfig).
+	Stream string
+	MSK    MSKConfig
 }
 
 // DefaultConfig is what `cdk deploy` uses with no context.
@@ -76,6 +80,8 @@ func DefaultConfig() Config {
 		RawGlacierDays:            90,
 		AthenaBytesScannedLimitMB: 10240,
 		Destroy:                   true,
+		Stream:                    StreamKinesis,
+		MSK:                       DefaultMSKConfig(),
 	}
 }
 
@@ -118,6 +124,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("raw lifecycle %d/%d days: S3 needs at least 30 days before STANDARD_IA, and Glacier after that", c.RawInfrequentDays, c.RawGlacierDays)
 	case c.AthenaBytesScannedLimitMB < 10:
 		return fmt.Errorf("athenaScanLimitMB %d: Athena's smallest limit is 10 MB", c.AthenaBytesScannedLimitMB)
+	case c.Stream != StreamKinesis && c.Stream != StreamMSK:
+		return fmt.Errorf("stream %q: want %s or %s", c.Stream, StreamKinesis, StreamMSK)
+	case c.Stream == StreamMSK:
+		return c.MSK.Validate()
 	}
 	return nil
 }
@@ -138,7 +148,8 @@ func (c Config) StackName() string { return "lambdastack-" + c.Stage }
 // firehoseBufferMB, firehoseBufferInterval, processorBufferMB, lateness,
 // cadence, batchEngine, quicksightMode, speedBatchSize, speedRetries,
 // speedExpireDays, rawInfrequentDays, rawGlacierDays, athenaScanLimitMB,
-// quicksightPrincipalArn, alarmEmail, destroy.
+// quicksightPrincipalArn, alarmEmail, destroy, and for the stream kind
+// stream (kinesis or msk), partitions, vpcId, speedMaxPollers.
 func ConfigFromContext(node constructs.Node) (Config, error) {
 	c := DefaultConfig()
 	get := func(key string) (string, bool) {
@@ -218,6 +229,10 @@ func ConfigFromContext(node constructs.Node) (Config, error) {
 	str("quicksightPrincipalArn", &c.QuickSightPrincipalARN)
 	str("alarmEmail", &c.AlarmEmail)
 	boolean("destroy", &c.Destroy)
+	str("stream", &c.Stream)
+	num("partitions", &c.MSK.Partitions)
+	str("vpcId", &c.MSK.VpcID)
+	num("speedMaxPollers", &c.MSK.SpeedMaxPollers)
 	if err != nil {
 		return Config{}, err
 	}

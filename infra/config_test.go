@@ -80,3 +80,39 @@ func TestConfigFromContext(t *testing.T) {
 		}
 	}
 }
+
+func TestConfigStreamKind(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		ctx  map[string]interface{}
+		want string // "" = valid
+	}{
+		{"kinesis by default", map[string]interface{}{}, ""},
+		{"msk", map[string]interface{}{"stream": "msk", "partitions": "12", "vpcId": "vpc-0123456789abcdef0", "speedMaxPollers": "5"}, ""},
+		{"unknown kind", map[string]interface{}{"stream": "kafka"}, "stream"},
+		{"no partitions", map[string]interface{}{"stream": "msk", "partitions": "0"}, "partitions"},
+		{"partitions not a number", map[string]interface{}{"stream": "msk", "partitions": "six"}, "partitions"},
+		{"bad vpc id", map[string]interface{}{"stream": "msk", "vpcId": "my-vpc"}, "vpcId"},
+		{"no pollers", map[string]interface{}{"stream": "msk", "speedMaxPollers": "0"}, "speedMaxPollers"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			app := awscdk.NewApp(&awscdk.AppProps{Context: &tc.ctx})
+			c, err := ConfigFromContext(app.Node())
+			if tc.want != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.want) {
+					t.Fatalf("error %v, want one naming %s", err, tc.want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.ctx["stream"] == nil && (c.Stream != StreamKinesis || c.MSK != DefaultMSKConfig()) {
+				t.Errorf("default stream %q %+v", c.Stream, c.MSK)
+			}
+			if tc.ctx["stream"] == "msk" && (c.Stream != StreamMSK || c.MSK != (MSKConfig{Partitions: 12, VpcID: "vpc-0123456789abcdef0", SpeedMaxPollers: 5})) {
+				t.Errorf("msk config %q %+v", c.Stream, c.MSK)
+			}
+		})
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
@@ -19,6 +20,9 @@ type GoFunctionProps struct {
 	MemoryMB    float64
 	// Destroy deletes the function's log group with the stack.
 	Destroy bool
+	// Network, when set, runs the function in its private subnets with the
+	// client security group.
+	Network *Network
 }
 
 // GoFunction is a Go Lambda function (provided.al2023, arm64) with its own
@@ -34,14 +38,7 @@ type GoFunction struct {
 // NewGoFunction creates the function from its prebuilt bootstrap.
 func NewGoFunction(scope constructs.Construct, id string, props *GoFunctionProps) *GoFunction {
 	c := constructs.NewConstruct(scope, &id)
-	removal := awscdk.RemovalPolicy_RETAIN
-	if props.Destroy {
-		removal = awscdk.RemovalPolicy_DESTROY
-	}
-	logs := awslogs.NewLogGroup(c, jsii.String("Logs"), &awslogs.LogGroupProps{
-		Retention:     awslogs.RetentionDays_ONE_MONTH,
-		RemovalPolicy: removal,
-	})
+	logs := newLogGroup(c, "Logs", props.Destroy)
 	role := awsiam.NewRole(c, jsii.String("Role"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
 		Description: jsii.String(props.Description),
@@ -59,7 +56,7 @@ func NewGoFunction(scope constructs.Construct, id string, props *GoFunctionProps
 	if mem == 0 {
 		mem = 512
 	}
-	fn := awslambda.NewFunction(c, jsii.String("Function"), &awslambda.FunctionProps{
+	fp := &awslambda.FunctionProps{
 		Runtime:       awslambda.Runtime_PROVIDED_AL2023(),
 		Architecture:  awslambda.Architecture_ARM_64(),
 		Handler:       jsii.String("bootstrap"),
@@ -71,6 +68,33 @@ func NewGoFunction(scope constructs.Construct, id string, props *GoFunctionProps
 		Role:          role,
 		LogGroup:      logs,
 		LoggingFormat: awslambda.LoggingFormat_JSON,
-	})
+	}
+	if n := props.Network; n != nil {
+		fp.Vpc, fp.VpcSubnets = n.Vpc, n.Subnets
+		fp.SecurityGroups = &[]awsec2.ISecurityGroup{n.Clients}
+		grantENIs(role)
+	}
+	fn := awslambda.NewFunction(c, jsii.String("Function"), fp)
+	if props.Network != nil {
+		// Lambda checks the network grants when it creates the function.
+		dependOnPolicy(fn, role)
+	}
 	return &GoFunction{Construct: c, Function: fn, Role: role, LogGroup: logs}
+}
+
+// removalPolicy is what deleting the stack does to data and logs: keep them,
+// or (destroy, for throwaway stages) delete them.
+func removalPolicy(destroy bool) awscdk.RemovalPolicy {
+	if destroy {
+		return awscdk.RemovalPolicy_DESTROY
+	}
+	return awscdk.RemovalPolicy_RETAIN
+}
+
+// newLogGroup is a log group kept one month.
+func newLogGroup(scope constructs.Construct, id string, destroy bool) awslogs.LogGroup {
+	return awslogs.NewLogGroup(scope, jsii.String(id), &awslogs.LogGroupProps{
+		Retention:     awslogs.RetentionDays_ONE_MONTH,
+		RemovalPolicy: removalPolicy(destroy),
+	})
 }

@@ -27,15 +27,17 @@ const RawPrefix = "!{partitionKeyFromLambda:route}/dt=!{partitionKeyFromLambda:d
 // deliver (the transform's ProcessingFailed records among them).
 const RawErrorPrefix = "firehose-failed/!{firehose:error-output-type}/dt=!{timestamp:yyyy-MM-dd}/"
 
-// IngestProps wires the delivery stream.
+// IngestProps wires the delivery stream to its source: Stream (Kinesis) or
+// MSK (the topic on the MSK cluster).
 type IngestProps struct {
 	Config    Config
 	Stream    awskinesis.IStream
+	MSK       *MSKStream
 	Raw       awss3.IBucket
 	Transform awslambda.IFunction
 }
 
-// Ingest is the Firehose delivery stream that reads the Kinesis stream,
+// Ingest is the Firehose delivery stream that reads the Kinesis stream (or the MSK topic),
 // runs the Go transform Lambda on each buffer, and writes gzip NDJSON into
 // the raw bucket with dynamic partitioning.
 type Ingest struct {
@@ -57,7 +59,6 @@ func NewIngest(scope constructs.Construct, id string, props *IngestProps) *Inges
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("firehose.amazonaws.com"), nil),
 		Description: jsii.String("Firehose: read the event stream, run the transform, write the raw bucket"),
 	})
-	props.Stream.GrantRead(role)
 	props.Raw.GrantRead(role, nil)
 	props.Raw.GrantPut(role, nil)
 	props.Transform.GrantInvoke(role)
@@ -75,12 +76,7 @@ func NewIngest(scope constructs.Construct, id string, props *IngestProps) *Inges
 	})
 	logs.Grant(role, jsii.String("logs:PutLogEvents"))
 
-	ds := awskinesisfirehose.NewCfnDeliveryStream(c, jsii.String("DeliveryStream"), &awskinesisfirehose.CfnDeliveryStreamProps{
-		DeliveryStreamType: jsii.String("KinesisStreamAsSource"),
-		KinesisStreamSourceConfiguration: &awskinesisfirehose.CfnDeliveryStream_KinesisStreamSourceConfigurationProperty{
-			KinesisStreamArn: props.Stream.StreamArn(),
-			RoleArn:          role.RoleArn(),
-		},
+	dsp := &awskinesisfirehose.CfnDeliveryStreamProps{
 		ExtendedS3DestinationConfiguration: &awskinesisfirehose.CfnDeliveryStream_ExtendedS3DestinationConfigurationProperty{
 			BucketArn:         props.Raw.BucketArn(),
 			RoleArn:           role.RoleArn(),
@@ -117,9 +113,25 @@ func NewIngest(scope constructs.Construct, id string, props *IngestProps) *Inges
 				LogStreamName: logStream.LogStreamName(),
 			},
 		},
-	})
-	// Firehose checks its permissions when the stream is created.
+	}
+	if m := props.MSK; m != nil {
+		dsp.DeliveryStreamType = jsii.String("MSKAsSource")
+		dsp.MskSourceConfiguration = mskSource(m, role)
+	} else {
+		props.Stream.GrantRead(role)
+		dsp.DeliveryStreamType = jsii.String("KinesisStreamAsSource")
+		dsp.KinesisStreamSourceConfiguration = &awskinesisfirehose.CfnDeliveryStream_KinesisStreamSourceConfigurationProperty{
+			KinesisStreamArn: props.Stream.StreamArn(),
+			RoleArn:          role.RoleArn(),
+		}
+	}
+	ds := awskinesisfirehose.NewCfnDeliveryStream(c, jsii.String("DeliveryStream"), dsp)
+	// Firehose checks its permissions when the stream is created (and, from
+	// MSK, that the topic exists and the cluster policy lets it connect).
 	dependOnPolicy(ds, role)
+	if m := props.MSK; m != nil {
+		ds.Node().AddDependency(m.TopicResource, m.Policy)
+	}
 	return &Ingest{Construct: c, DeliveryStream: ds, Role: role, LogGroup: logs}
 }
 

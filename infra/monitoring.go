@@ -25,8 +25,11 @@ import (
 // MonitoringProps lists what to watch. DeliveryStream and the functions are
 // optional: only what the stack deploys is watched.
 type MonitoringProps struct {
-	Config         Config
+	Config Config
+	// Stream is the Kinesis stream (stream=kinesis); Kafka the MSK consumer
+	// group to watch (stream=msk).
 	Stream         awskinesis.IStream
+	Kafka          *KafkaLag
 	DeliveryStream awskinesisfirehose.CfnDeliveryStream
 	// Functions by name (transform, speed, batch, merge).
 	Functions map[string]awslambda.IFunction
@@ -103,18 +106,23 @@ func NewMonitoring(scope constructs.Construct, id string, props *MonitoringProps
 		})
 	}
 
-	iterAge := props.Stream.MetricGetRecordsIteratorAgeMilliseconds(&awscloudwatch.MetricOptions{
-		Statistic: jsii.String("Maximum"), Period: five,
-	})
-	alarm("StreamIteratorAge", "A consumer of the event stream is more than 10 minutes behind",
-		iterAge, 10*60*1000, gt, notBreaching)
-	incoming := props.Stream.MetricIncomingRecords(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: five})
-	throttled := props.Stream.MetricWriteProvisionedThroughputExceeded(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: five})
-	widgets = append(widgets, []awscloudwatch.IWidget{
-		graph("Stream: incoming records", incoming),
-		graph("Stream: iterator age (ms)", iterAge),
-		graph("Stream: write throttles", throttled),
-	})
+	if props.Stream != nil {
+		iterAge := props.Stream.MetricGetRecordsIteratorAgeMilliseconds(&awscloudwatch.MetricOptions{
+			Statistic: jsii.String("Maximum"), Period: five,
+		})
+		alarm("StreamIteratorAge", "A consumer of the event stream is more than 10 minutes behind",
+			iterAge, 10*60*1000, gt, notBreaching)
+		incoming := props.Stream.MetricIncomingRecords(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: five})
+		throttled := props.Stream.MetricWriteProvisionedThroughputExceeded(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: five})
+		widgets = append(widgets, []awscloudwatch.IWidget{
+			graph("Stream: incoming records", incoming),
+			graph("Stream: iterator age (ms)", iterAge),
+			graph("Stream: write throttles", throttled),
+		})
+	}
+	if props.Kafka != nil {
+		widgets = append(widgets, kafkaLagWidgets(props.Kafka, five, alarm, graph))
+	}
 
 	if props.DeliveryStream != nil {
 		fh := func(name, stat string) awscloudwatch.Metric {
@@ -208,7 +216,7 @@ func NewMonitoring(scope constructs.Construct, id string, props *MonitoringProps
 		depth := q.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{
 			Statistic: jsii.String("Maximum"), Period: five,
 		})
-		alarm("SpeedFailedBatches", "Kinesis batches the speed Lambda gave up on are waiting in the failed-batches queue",
+		alarm("SpeedFailedBatches", "Stream batches the speed Lambda gave up on are waiting in the failed-batches queue",
 			depth, 0, gt, notBreaching)
 		widgets = append(widgets, []awscloudwatch.IWidget{graph("Speed: failed batches queued", depth)})
 	}

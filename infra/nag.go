@@ -37,17 +37,20 @@ func AddNagChecks(app awscdk.App, s *LambdaStackStack) {
 	}
 
 	if in := s.Ingest; in != nil {
-		suppress(in.Role, iam5(
-			"Firehose writes objects under any partition prefix of the raw bucket (dynamic partitioning), "+
-				"so its grant covers <raw>/*; the action wildcards are CDK's read/put grant groups; "+
-				"<transform>:* lets Firehose invoke the transform's versions (CDK grantInvoke).",
-			append(append(grantActions, objects("Raw", "")...),
-				&cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::<TransformFunction[0-9A-F]{8}\.Arn>:\*$/`)})...,
-		))
+		reason := "Firehose writes objects under any partition prefix of the raw bucket (dynamic partitioning), " +
+			"so its grant covers <raw>/*; the action wildcards are CDK's read/put grant groups; " +
+			"<transform>:* lets Firehose invoke the transform's versions (CDK grantInvoke)."
+		applies := append(append(append([]interface{}{}, grantActions...), objects("Raw", "")...),
+			&cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::<TransformFunction[0-9A-F]{8}\.Arn>:\*$/`)})
+		if s.MSK != nil {
+			reason += " Firehose picks its own consumer group name on the MSK cluster, so its group grant covers the cluster's groups (group/<cluster>/<uuid>/*)."
+			applies = append(applies, mskGroupsWildcard)
+		}
+		suppress(in.Role, iam5(reason, applies...))
 		suppress(in.DeliveryStream, &cdknag.NagPackSuppression{
 			Id: jsii.String("AwsSolutions-KDF1"),
-			Reason: jsii.String("Firehose rejects server-side encryption settings when its source is a Kinesis stream; " +
-				"the source stream is KMS-encrypted and the raw bucket encrypts every object (SSE-S3)."),
+			Reason: jsii.String("Firehose rejects server-side encryption settings when its source is a Kinesis stream or an MSK topic; " +
+				"the source is encrypted at rest (Kinesis: KMS; MSK Serverless: always) and the raw bucket encrypts every object (SSE-S3)."),
 		})
 	}
 	prefixes := map[string][]interface{}{
@@ -57,11 +60,17 @@ func AddNagChecks(app awscdk.App, s *LambdaStackStack) {
 	}
 	for name, res := range prefixes {
 		if f, ok := s.Functions[name]; ok {
-			suppress(f.Role, iam5(
-				"CDK S3 grant action groups, limited to the key prefixes the "+name+" function reads and writes.",
-				append(append([]interface{}{}, grantActions...), res...)...,
-			))
+			reason := "CDK S3 grant action groups, limited to the key prefixes the " + name + " function reads and writes."
+			applies := append(append([]interface{}{}, grantActions...), res...)
+			if name == "speed" && s.MSK != nil {
+				reason += " " + eniReason
+				applies = append(applies, eniWildcards...)
+			}
+			suppress(f.Role, iam5(reason, applies...))
 		}
+	}
+	if s.MSK != nil {
+		addMSKNagSuppressions(s, suppress, iam5)
 	}
 	if s.Workflow != nil {
 		s.Workflow.nagSuppressions(s.Workflow.config)

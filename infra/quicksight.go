@@ -10,6 +10,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/lambdastack/lambdastack/glue"
+	"github.com/lambdastack/lambdastack/queries"
 )
 
 // QuickSightProps wires QuickSight to the catalog.
@@ -20,10 +21,12 @@ type QuickSightProps struct {
 
 // QuickSight is an Athena data source on the stage's workgroup, direct-query
 // data sets on the merged view (hourly and daily rows), the users view
-// (daily rows over all sources: per event type and all types) and the errors
-// table, and a dashboard defined as code: events per hour by layer, distinct
-// users per day (all types and per type), top event types and rejected
-// records by reason. Everything is owned by
+// (daily rows over all sources: per event type and all types), the errors
+// table and daily, weekly and monthly active users per day (merged in SQL
+// from the merged view's sketches: QuickSight cannot read binary columns),
+// and a dashboard defined as code: events per hour by layer, distinct users
+// per day (all types and per type), DAU/WAU/MAU, top event types and
+// rejected records by reason. Everything is owned by
 // Config.QuickSightPrincipalARN. The account's QuickSight service role must
 // be allowed to read the views, raw and results buckets (QuickSight's
 // "Security & permissions" page); CloudFormation cannot grant that.
@@ -156,6 +159,18 @@ func NewQuickSight(scope constructs.Construct, id string, props *QuickSightProps
 	dataSet("users-day", "distinct users per day", fmt.Sprintf(
 		"SELECT %s FROM \"%s\".\"%s\" WHERE granularity = '%s' AND source = '%s' AND dt >= date_format(current_date - INTERVAL '90' DAY, '%%Y-%%m-%%d')",
 		strings.Join(uSel, ", "), db, users.Name, glue.GranularityDay, glue.All), uCols)
+	// DAU, WAU and MAU per day: the active_users_per_day named query, so
+	// the SQL QuickSight runs is the one tested on DuckDB.
+	if sql, err := activeUsersSQL(db); err != nil {
+		awscdk.Annotations_Of(c).AddError(jsii.String(err.Error()))
+	} else {
+		dataSet("active-users", "active users per day (DAU, WAU, MAU)", sql, &[]interface{}{
+			&awsquicksight.CfnDataSet_InputColumnProperty{Name: jsii.String("day"), Type: jsii.String("DATETIME")},
+			&awsquicksight.CfnDataSet_InputColumnProperty{Name: jsii.String("dau"), Type: jsii.String("INTEGER")},
+			&awsquicksight.CfnDataSet_InputColumnProperty{Name: jsii.String("wau"), Type: jsii.String("INTEGER")},
+			&awsquicksight.CfnDataSet_InputColumnProperty{Name: jsii.String("mau"), Type: jsii.String("INTEGER")},
+		})
+	}
 	eNames, eCols := viewCols(errs)
 	dataSet("errors", "rejected records", fmt.Sprintf(
 		"SELECT %s FROM \"%s\".\"%s\" WHERE dt >= date_format(current_date - INTERVAL '30' DAY, '%%Y-%%m-%%d')",
@@ -172,10 +187,48 @@ func NewQuickSight(scope constructs.Construct, id string, props *QuickSightProps
 	})
 	// The definition is written in CloudFormation's own shape: it is long,
 	// and cfn-lint checks it against the resource schema.
+	activeArn := ""
+	if ds, ok := q.DataSets["active-users"]; ok {
+		activeArn = *ds.AttrArn()
+	}
 	dash.AddPropertyOverride(jsii.String("Definition"), dashboardDefinition(
-		*q.DataSets["merged-hour"].AttrArn(), *q.DataSets["users-day"].AttrArn(), *q.DataSets["errors"].AttrArn()))
+		*q.DataSets["merged-hour"].AttrArn(), *q.DataSets["users-day"].AttrArn(), *q.DataSets["errors"].AttrArn(), activeArn))
 	q.Dashboard = dash
 	return q
+}
+
+// activeUsersDays is how many days back the active-users data set reports.
+const activeUsersDays = 90
+
+// activeUsersSQL is the active_users_per_day named query as custom SQL for
+// the data set: its since parameter the day activeUsersDays ago, the merged
+// view qualified with the database, the header comments left out.
+func activeUsersSQL(db string) (string, error) {
+	q, err := queries.Get("active_users_per_day")
+	if err != nil {
+		return "", fmt.Errorf("the active-users data set: %w", err)
+	}
+	since := fmt.Sprintf("date_format(current_date - INTERVAL '%d' DAY, '%%Y-%%m-%%d')", activeUsersDays)
+	vals := make([]queries.Value, len(q.Params))
+	for i, p := range q.Params {
+		vals[i] = queries.Value{Param: p, Literal: since}
+	}
+	sql, err := q.Substitute(vals)
+	if err != nil {
+		return "", fmt.Errorf("the active-users data set: %w", err)
+	}
+	var body []string
+	for _, line := range strings.Split(sql, "\n") {
+		if len(body) > 0 || !strings.HasPrefix(strings.TrimSpace(line), "--") {
+			body = append(body, line)
+		}
+	}
+	from := "FROM " + glue.MergedView.Name + " "
+	out := strings.Replace(strings.Join(body, "\n"), from, fmt.Sprintf("FROM \"%s\".\"%s\" ", db, glue.MergedView.Name), 1)
+	if !strings.Contains(out, fmt.Sprintf("\"%s\".\"%s\"", db, glue.MergedView.Name)) {
+		return "", fmt.Errorf("the active-users data set: query %s does not read %q", q.Name, from)
+	}
+	return out, nil
 }
 
 type obj = map[string]interface{}
@@ -217,9 +270,10 @@ func barChart(id, text, orientation string, category, values, colors []interface
 	return obj{"BarChartVisual": obj{"VisualId": id, "Title": title(text), "ChartConfiguration": conf}}
 }
 
-// dashboardDefinition is the dashboard's one sheet with four visuals.
-func dashboardDefinition(hourArn, usersArn, errorsArn string) obj {
-	const hour, users, errs = "merged_hour", "users_day", "errors"
+// dashboardDefinition is the dashboard's one sheet with five visuals (four
+// when activeArn is empty).
+func dashboardDefinition(hourArn, usersArn, errorsArn, activeArn string) obj {
+	const hour, users, errs, active = "merged_hour", "users_day", "errors", "active_users"
 	eventsPerHour := barChart("events-per-hour", "Events per hour by layer (batch before the watermark, speed after)", "VERTICAL",
 		[]interface{}{dateDim("eph-window", hour, "window_start", "HOUR")},
 		[]interface{}{sumOf("eph-events", hour, "events")},
@@ -247,16 +301,33 @@ func dashboardDefinition(hourArn, usersArn, errorsArn string) obj {
 			"FieldId": "rej-count", "Column": col(errs, "reason_code"), "AggregationFunction": "COUNT",
 		}}},
 		[]interface{}{catDim("rej-reason", errs, "reason_code")}, nil)
+	decls := []interface{}{
+		obj{"Identifier": hour, "DataSetArn": hourArn},
+		obj{"Identifier": users, "DataSetArn": usersArn},
+		obj{"Identifier": errs, "DataSetArn": errorsArn},
+	}
+	visuals := []interface{}{eventsPerHour, usersPerDay}
+	if activeArn != "" {
+		decls = append(decls, obj{"Identifier": active, "DataSetArn": activeArn})
+		visuals = append(visuals, obj{"LineChartVisual": obj{
+			"VisualId": "active-users",
+			"Title":    title("Daily, weekly and monthly active users (each user once per day, 7 and 30 days)"),
+			"ChartConfiguration": obj{
+				"FieldWells": obj{"LineChartAggregatedFieldWells": obj{
+					// One row per day: the sum is that row.
+					"Category": []interface{}{dateDim("au-day", active, "day", "DAY")},
+					"Values": []interface{}{sumOf("au-dau", active, "dau"), sumOf("au-wau", active, "wau"),
+						sumOf("au-mau", active, "mau")},
+				}},
+			},
+		}})
+	}
 	return obj{
-		"DataSetIdentifierDeclarations": []interface{}{
-			obj{"Identifier": hour, "DataSetArn": hourArn},
-			obj{"Identifier": users, "DataSetArn": usersArn},
-			obj{"Identifier": errs, "DataSetArn": errorsArn},
-		},
+		"DataSetIdentifierDeclarations": decls,
 		"Sheets": []interface{}{obj{
 			"SheetId": "overview",
 			"Name":    "Overview",
-			"Visuals": []interface{}{eventsPerHour, usersPerDay, topTypes, rejected},
+			"Visuals": append(visuals, topTypes, rejected),
 		}},
 	}
 }

@@ -22,7 +22,10 @@ type SpeedLayerProps struct {
 // times, and sends what still fails to an encrypted SQS queue.
 type SpeedLayer struct {
 	constructs.Construct
-	Source        awslambdaeventsources.KinesisEventSource
+	// Source is the Kinesis event source (stream=kinesis).
+	Source awslambdaeventsources.KinesisEventSource
+	// Mapping is the MSK event source mapping (stream=msk).
+	Mapping       awslambda.EventSourceMapping
 	FailedBatches awssqs.Queue
 }
 
@@ -30,11 +33,7 @@ type SpeedLayer struct {
 func NewSpeedLayer(scope constructs.Construct, id string, props *SpeedLayerProps) *SpeedLayer {
 	c := constructs.NewConstruct(scope, &id)
 	cfg := props.Config
-	q := awssqs.NewQueue(c, jsii.String("FailedBatches"), &awssqs.QueueProps{
-		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
-		EnforceSSL:      jsii.Bool(true),
-		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
-	})
+	q := newFailedBatchesQueue(c)
 	src := awslambdaeventsources.NewKinesisEventSource(props.Stream, &awslambdaeventsources.KinesisEventSourceProps{
 		StartingPosition:        awslambda.StartingPosition_TRIM_HORIZON,
 		BatchSize:               jsii.Number(float64(cfg.SpeedBatchSize)),
@@ -47,4 +46,14 @@ func NewSpeedLayer(scope constructs.Construct, id string, props *SpeedLayerProps
 	})
 	props.Function.AddEventSource(src)
 	return &SpeedLayer{Construct: c, Source: src, FailedBatches: q}
+}
+
+// newFailedBatchesQueue is the speed event source mapping's on-failure
+// destination: encrypted, TLS only, kept 14 days.
+func newFailedBatchesQueue(c constructs.Construct) awssqs.Queue {
+	return awssqs.NewQueue(c, jsii.String("FailedBatches"), &awssqs.QueueProps{
+		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
+		EnforceSSL:      jsii.Bool(true),
+		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
+	})
 }

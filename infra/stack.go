@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskinesis"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -24,7 +25,9 @@ type LambdaStackStackProps struct {
 type LambdaStackStack struct {
 	awscdk.Stack
 	Buckets    *DataBuckets
-	Stream     *EventStream
+	Stream     *EventStream // stream=kinesis
+	Network    *Network     // stream=msk
+	MSK        *MSKStream   // stream=msk
 	Catalog    *Catalog
 	Functions  map[string]*GoFunction
 	Ingest     *Ingest
@@ -45,7 +48,23 @@ func NewLambdaStackStack(scope constructs.Construct, id string, props *LambdaSta
 	s := &LambdaStackStack{Stack: stack, Functions: map[string]*GoFunction{}}
 
 	s.Buckets = NewDataBuckets(stack, "Buckets", &DataBucketsProps{Config: cfg})
-	s.Stream = NewEventStream(stack, "Events", &EventStreamProps{Config: cfg})
+	var kinesisStream awskinesis.IStream
+	if cfg.Stream == StreamMSK {
+		asset, ok := props.Assets[MSKTopicEntry]
+		if !ok {
+			return nil, fmt.Errorf("defining the MSK topic: no bootstrap was built for %s", MSKTopicEntry)
+		}
+		net, err := NewNetwork(stack, "Network", &NetworkProps{Config: cfg})
+		if err != nil {
+			return nil, fmt.Errorf("defining the network of the MSK cluster: %w", err)
+		}
+		s.Network = net
+		s.MSK = NewMSKStream(stack, "Kafka", &MSKStreamProps{Config: cfg, Network: net, TopicAssetDir: asset})
+		s.Functions["msktopic"] = s.MSK.TopicFunction
+	} else {
+		s.Stream = NewEventStream(stack, "Events", &EventStreamProps{Config: cfg})
+		kinesisStream = s.Stream.Stream
+	}
 	cat, err := NewCatalog(stack, "Catalog", &CatalogProps{
 		Config: cfg, Raw: s.Buckets.Raw, Views: s.Buckets.Views, Results: s.Buckets.Results,
 	})
@@ -68,16 +87,20 @@ func NewLambdaStackStack(scope constructs.Construct, id string, props *LambdaSta
 			return nil, fmt.Errorf("defining the Lambda functions: no bootstrap was built for %s", e)
 		}
 	}
-	fn := func(entry, desc string, timeout time.Duration, memMB float64, e map[string]string) *GoFunction {
+	fn := func(entry, desc string, timeout time.Duration, memMB float64, e map[string]string, net ...*Network) *GoFunction {
 		name := path.Base(entry)
-		f := NewGoFunction(stack, tableID(name)+"Function", &GoFunctionProps{
+		gp := &GoFunctionProps{
 			AssetDir:    props.Assets[entry],
 			Description: desc,
 			Environment: e,
 			Timeout:     awscdk.Duration_Seconds(jsii.Number(timeout.Seconds())),
 			MemoryMB:    memMB,
 			Destroy:     cfg.Destroy,
-		})
+		}
+		if len(net) > 0 {
+			gp.Network = net[0]
+		}
+		f := NewGoFunction(stack, tableID(name)+"Function", gp)
 		s.Functions[name] = f
 		return f
 	}
@@ -86,14 +109,19 @@ func NewLambdaStackStack(scope constructs.Construct, id string, props *LambdaSta
 	transform := fn(TransformEntry, "Firehose processor: validate, enrich and partition events; quarantine bad records",
 		5*time.Minute, 1024, env())
 	s.Ingest = NewIngest(stack, "Ingest", &IngestProps{
-		Config: cfg, Stream: s.Stream.Stream, Raw: s.Buckets.Raw, Transform: transform.Function,
+		Config: cfg, Stream: kinesisStream, MSK: s.MSK, Raw: s.Buckets.Raw, Transform: transform.Function,
 	})
 
-	// Speed layer: speed/ objects in the views bucket, per Kinesis batch.
-	speed := fn(SpeedEntry, "Speed layer: aggregate Kinesis batches into speed-view Parquet objects",
-		2*time.Minute, 1024, env("VIEWS_LOCATION", views, "STAGE", cfg.Stage))
+	// Speed layer: speed/ objects in the views bucket, per stream batch;
+	// on MSK the function runs in the cluster's VPC.
+	speed := fn(SpeedEntry, "Speed layer: aggregate stream batches into speed-view Parquet objects",
+		2*time.Minute, 1024, env("VIEWS_LOCATION", views, "STAGE", cfg.Stage, "STREAM_KIND", cfg.Stream), s.Network)
 	s.Buckets.Views.GrantReadWrite(speed.Role, jsii.String("speed/*"))
-	s.Speed = NewSpeedLayer(stack, "Speed", &SpeedLayerProps{Config: cfg, Stream: s.Stream.Stream, Function: speed.Function})
+	if s.MSK != nil {
+		s.Speed = NewMSKSpeedLayer(stack, "Speed", &MSKSpeedLayerProps{Config: cfg, Stream: s.MSK, Function: speed})
+	} else {
+		s.Speed = NewSpeedLayer(stack, "Speed", &SpeedLayerProps{Config: cfg, Stream: kinesisStream, Function: speed.Function})
+	}
 
 	// Batch layer: raw events/ to batch/ (with its manifest), hourly; with
 	// the athena engine Athena builds the hours under staging/ and the
@@ -126,7 +154,7 @@ func NewLambdaStackStack(scope constructs.Construct, id string, props *LambdaSta
 		fns[name] = f.Function
 	}
 	s.Monitoring = NewMonitoring(stack, "Monitoring", &MonitoringProps{
-		Config: cfg, Stream: s.Stream.Stream, Functions: fns,
+		Config: cfg, Stream: kinesisStream, Kafka: mskLag(cfg, s.MSK), Functions: fns,
 		DeliveryStream: s.Ingest.DeliveryStream, FailedBatches: s.Speed.FailedBatches,
 	})
 
@@ -144,7 +172,16 @@ func NewLambdaStackStack(scope constructs.Construct, id string, props *LambdaSta
 	out := func(id, desc string, v *string) {
 		awscdk.NewCfnOutput(stack, jsii.String(id), &awscdk.CfnOutputProps{Value: v, Description: jsii.String(desc)})
 	}
-	out("StreamName", "Kinesis stream to send events to (lambdastack produce --stream)", s.Stream.Stream.StreamName())
+	if s.Stream != nil {
+		out("StreamName", "Kinesis stream to send events to (lambdastack produce --stream)", s.Stream.Stream.StreamName())
+	}
+	if s.MSK != nil {
+		out("KafkaTopic", "Kafka topic to send events to (lambdastack produce --topic)", jsii.String(s.MSK.Topic))
+		out("BootstrapBrokers", "MSK Serverless bootstrap brokers, SASL/IAM over TLS, reachable only inside the VPC (lambdastack produce --brokers … --sasl aws-msk-iam --tls)", s.MSK.BootstrapBrokers)
+		out("MskClusterArn", "MSK Serverless cluster", s.MSK.ClusterArn())
+		out("VpcId", "VPC of the cluster: producers run in it", s.Network.Vpc.VpcId())
+		out("ClientSecurityGroupId", "Security group that may reach the brokers: give it to producers in the VPC", s.Network.Clients.SecurityGroupId())
+	}
 	out("RawBucketName", "Raw events (events/) and quarantined records (errors/)", s.Buckets.Raw.BucketName())
 	out("ViewsBucketName", "Batch, speed and merged views", s.Buckets.Views.BucketName())
 	out("AthenaResultsBucketName", "Athena query results", s.Buckets.Results.BucketName())

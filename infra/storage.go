@@ -83,6 +83,10 @@ func NewDataBuckets(scope constructs.Construct, id string, props *DataBucketsPro
 				Prefix:     jsii.String("speed/"),
 				Expiration: days(cfg.SpeedExpireDays),
 			},
+			// The athena engine's staged objects are published (and
+			// removed) within a workflow run of at most a few hours; what
+			// is left belongs to a failed run.
+			{Id: jsii.String("expire-staging"), Prefix: jsii.String(StagingPrefix), Expiration: days(2)},
 			abortUploads,
 		},
 	}))

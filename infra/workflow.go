@@ -164,16 +164,21 @@ func NewWorkflow(scope constructs.Construct, id string, props *WorkflowProps) (*
 		Error: jsii.String("WorkflowFailed"),
 		Cause: jsii.String("A step failed; the alarm topic has the step and its error"),
 	})
-	releaseAfterFailure := awsstepfunctionstasks.NewDynamoDeleteItem(c, jsii.String("ReleaseLockAfterFailure"), &awsstepfunctionstasks.DynamoDeleteItemProps{
-		Table:                     w.LockTable,
-		Key:                       lockKeyAttr,
-		ConditionExpression:       jsii.String("#owner = :me"),
-		ExpressionAttributeNames:  &map[string]*string{"#owner": jsii.String("owner")},
-		ExpressionAttributeValues: &map[string]awsstepfunctionstasks.DynamoAttributeValue{":me": me},
-		ResultPath:                awsstepfunctions.JsonPath_DISCARD(),
-		TaskTimeout:               sdkTimeout,
-	})
-	sdkRetry(releaseAfterFailure, dynamoErrors...)
+	// releaseLock deletes the lock item if this run owns it.
+	releaseLock := func(name string) awsstepfunctionstasks.DynamoDeleteItem {
+		t := awsstepfunctionstasks.NewDynamoDeleteItem(c, jsii.String(name), &awsstepfunctionstasks.DynamoDeleteItemProps{
+			Table:                     w.LockTable,
+			Key:                       lockKeyAttr,
+			ConditionExpression:       jsii.String("#owner = :me"),
+			ExpressionAttributeNames:  &map[string]*string{"#owner": jsii.String("owner")},
+			ExpressionAttributeValues: &map[string]awsstepfunctionstasks.DynamoAttributeValue{":me": me},
+			ResultPath:                awsstepfunctions.JsonPath_DISCARD(),
+			TaskTimeout:               sdkTimeout,
+		})
+		sdkRetry(t, dynamoErrors...)
+		return t
+	}
+	releaseAfterFailure := releaseLock("ReleaseLockAfterFailure")
 	// A run that failed before it held the lock has nothing to release.
 	releaseAfterFailure.AddCatch(failed, &awsstepfunctions.CatchProps{ResultPath: jsii.String("$.releaseError")})
 	releaseAfterFailure.Next(failed)
@@ -194,16 +199,7 @@ func NewWorkflow(scope constructs.Construct, id string, props *WorkflowProps) (*
 
 	// Success: release the lock (only this run's).
 	done := awsstepfunctions.NewSucceed(c, jsii.String("Done"), nil)
-	release := awsstepfunctionstasks.NewDynamoDeleteItem(c, jsii.String(stateReleaseLock), &awsstepfunctionstasks.DynamoDeleteItemProps{
-		Table:                     w.LockTable,
-		Key:                       lockKeyAttr,
-		ConditionExpression:       jsii.String("#owner = :me"),
-		ExpressionAttributeNames:  &map[string]*string{"#owner": jsii.String("owner")},
-		ExpressionAttributeValues: &map[string]awsstepfunctionstasks.DynamoAttributeValue{":me": me},
-		ResultPath:                awsstepfunctions.JsonPath_DISCARD(),
-		TaskTimeout:               sdkTimeout,
-	})
-	sdkRetry(release, dynamoErrors...)
+	release := releaseLock(stateReleaseLock)
 	catchInto(release, stateReleaseLock, notify)
 	release.Next(done)
 

@@ -209,6 +209,9 @@ func (w *workflowWorld) resolve(s *synthesized) func(ref string) (string, error)
 	for id := range s.resources("AWS::SNS::Topic") {
 		ids["Ref:"+id] = w.topic
 	}
+	for id := range s.resources("AWS::Athena::WorkGroup") {
+		ids["Ref:"+id] = "workgroup"
+	}
 	ids["Ref:AWS::Partition"], ids["Ref:AWS::Region"], ids["Ref:AWS::AccountId"] = "aws", w.region, motoAccount
 	return func(ref string) (string, error) {
 		if v, ok := ids[ref]; ok {
@@ -459,6 +462,51 @@ func TestIntegrationWorkflow(t *testing.T) {
 		msgs := w.alarms()
 		if len(msgs) != 1 || !strings.Contains(msgs[0], `"AcquireLock"`) || !strings.Contains(msgs[0], "ResourceNotFound") {
 			t.Errorf("alarm messages %v, want one naming AcquireLock and the missing table", msgs)
+		}
+	})
+}
+
+// The athena workflow runs on moto up to its Athena step, which moto does
+// not execute (startQueryExecution.sync): a plan with no hours goes
+// straight to the merge, and a plan with hours fails in RunQueries there,
+// which exercises the Map's catch into the alarm topic.
+func TestIntegrationWorkflowAthena(t *testing.T) {
+	s := athenaSpiceStack(t)
+	testenv.Endpoint(t)
+	due := `{"scheduledTime":"2026-12-01T08:57:00Z"}`
+
+	t.Run("a plan with no hours skips the queries and the refresh", func(t *testing.T) {
+		w := newWorkflowWorld(t)
+		w.answer(map[string]interface{}{"runId": "r1", "stagingPrefix": "s3://views/staging/r1/", "hours": []interface{}{}},
+			map[string]interface{}{"status": "ok", "watermark": "2026-12-01T08:00:00Z", "days": 1})
+		e := w.run(s, due)
+		if e.Status != "SUCCEEDED" {
+			t.Fatalf("status %s (%s: %s), states %v", e.Status, e.Error, e.Cause, e.Entered)
+		}
+		if !entered(e, statePlan) || !entered(e, stateMerge) || entered(e, stateQueries) || entered(e, statePublish) || entered(e, stateRefresh) {
+			t.Errorf("states %v: want PlanBatch then Merge, without queries, publish or refresh", e.Entered)
+		}
+		if l := w.lock(); l != nil {
+			t.Errorf("the lock is still held after the run: %v", l)
+		}
+	})
+
+	t.Run("a failed query is published and releases the lock", func(t *testing.T) {
+		w := newWorkflowWorld(t)
+		w.answer(map[string]interface{}{"runId": "r1", "stagingPrefix": "s3://views/staging/r1/", "hours": []interface{}{
+			map[string]interface{}{"hour": "2026-12-01T07:00:00Z", "query": "UNLOAD (SELECT 1) TO 's3://views/staging/r1/h07/' WITH (format = 'PARQUET')"},
+		}})
+		e := w.run(s, due)
+		if e.Status != "FAILED" || !entered(e, stateQueries) || entered(e, statePublish) || entered(e, stateMerge) {
+			t.Fatalf("status %s, states %v: want FAILED in RunQueries before publish and merge", e.Status, e.Entered)
+		}
+		msgs := w.alarms()
+		if len(msgs) != 1 || !strings.Contains(msgs[0], `"RunQueries"`) {
+			t.Fatalf("alarm messages %v, want one naming RunQueries", msgs)
+		}
+		t.Logf("alarm message: %s", msgs[0])
+		if l := w.lock(); l != nil {
+			t.Errorf("the lock is still held after the failure: %v", l)
 		}
 	})
 }

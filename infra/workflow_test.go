@@ -305,6 +305,14 @@ func TestWorkflowAthenaSpice(t *testing.T) {
 		}
 	})
 
+	t.Run("staged objects of failed runs expire", func(t *testing.T) {
+		has(t, s, "AWS::S3::Bucket", map[string]interface{}{
+			"LifecycleConfiguration": map[string]interface{}{"Rules": assertions.Match_ArrayWith(&[]interface{}{
+				assertions.Match_ObjectLike(&map[string]interface{}{"Prefix": StagingPrefix, "ExpirationInDays": 2, "Status": "Enabled"}),
+			})},
+		})
+	})
+
 	t.Run("the batch lambda gets the athena settings", func(t *testing.T) {
 		has(t, s, "AWS::Lambda::Function", map[string]interface{}{
 			"Environment": map[string]interface{}{"Variables": assertions.Match_ObjectLike(&map[string]interface{}{

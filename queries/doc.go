@@ -18,9 +18,11 @@
 //
 // A query takes parameters through positional ? placeholders, declared by
 // "-- param: NAME TYPE description" headers in placeholder order (a value
-// needed twice is bound once in a WITH params AS (SELECT ? AS …) clause).
+// needed twice is bound once in a WITH params AS (SELECT ? AS …) clause, or,
+// where a dt bound needs it as a literal for Athena's partition pruning,
+// repeated by a "-- param: NAME" header with the name alone).
 // Values never reach the SQL text unchecked: Query.Bind validates each value
-// against its type (timestamp, dt, hour, int; see the Type constants) and
+// against its type (timestamp, dt, hour, int, choice:a|b; see the Type constants) and
 // renders it as one SQL literal. Athena gets the SQL with ? unchanged and
 // the literals as the StartQueryExecution ExecutionParameters (Athena
 // substitutes them); DuckDB binds the same values as driver arguments. The

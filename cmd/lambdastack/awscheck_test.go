@@ -1,35 +1,24 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+
 	"github.com/lambdastack/lambdastack/internal/testenv"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
-// noAWSConfig makes the standard chain see no AWS configuration; the
-// instance-metadata lookup stays on, pointed at a port nothing answers.
-func noAWSConfig(t *testing.T) {
-	t.Helper()
-	dir := t.TempDir()
-	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
-		"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_WEB_IDENTITY_TOKEN_FILE",
-		"AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_EC2_METADATA_DISABLED"} {
-		t.Setenv(k, "")
-	}
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
-	t.Setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:9")
-}
-
 // Errors no retry can fix fail at once, in one line, saying what to do.
 func TestPermanentAWSErrors(t *testing.T) {
-	noAWSConfig(t)
+	testenv.NoAWSConfig(t)
 	ndjson := filepath.Join(t.TempDir(), "events.ndjson")
 	writeFile(t, ndjson, `{"event_id":"a","event_type":"click","event_time":"2026-11-21T10:00:00Z","user_id":"u"}`+"\n")
 	check := func(t *testing.T, want string, args ...string) {
@@ -73,5 +62,20 @@ func writeFile(t *testing.T, path, data string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// An empty input to an existing stream is an error too, not "0 events".
+func TestIntegrationProduceEmptyInput(t *testing.T) {
+	cfg := testenv.Config(t)
+	stream := testenv.Name(t, "empty")
+	if _, err := cfg.Kinesis().CreateStream(context.Background(), &kinesis.CreateStreamInput{StreamName: &stream, ShardCount: aws.Int32(1)}); err != nil {
+		t.Fatal(err)
+	}
+	empty := filepath.Join(t.TempDir(), "empty.ndjson")
+	writeFile(t, empty, "")
+	code, _, stderr := runCLI(t, "", "produce", "--stream", stream, "--file", empty)
+	if code != 1 || !strings.Contains(stderr, "no events in "+empty) {
+		t.Errorf("produce of an empty file: exit %d: %s", code, stderr)
 	}
 }

@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"github.com/lambdastack/lambdastack/batch"
+	"github.com/lambdastack/lambdastack/batch/batchsql"
+	"github.com/lambdastack/lambdastack/internal/awscfg"
+	"github.com/lambdastack/lambdastack/internal/storage"
 )
 
 func init() {
@@ -23,8 +26,12 @@ batch view to --out (batch/granularity=hour|day/dt=…/, Parquet), then publishe
 batch/_manifest.json. The watermark is the end of the last hour closed for longer
 than --lateness; hours from it on are left to the speed layer. A rerun rebuilds
 only hours whose raw objects changed since the manifest (late data) and is a
-no-op otherwise (--rebuild rebuilds every hour); a run that dies part-way leaves the published view intact and
-the next run finishes the job. Bad records are counted by reason, never fatal.
+no-op otherwise (--rebuild rebuilds every hour); a run that dies part-way leaves
+the published view intact and the next run finishes the job. Objects are staged
+under batch/_staging/<run>/ and the manifest is committed conditionally: when two
+runs race, one publishes and the other prints "another run committed first" and
+exits 0, leaving the store as the winner made it. Bad records are counted by
+reason, never fatal.
 Locations are directories or s3://bucket/prefix (standard AWS configuration).`,
 		setup: func(fs *flag.FlagSet) func(context.Context, *cliEnv, []string) error {
 			var (
@@ -36,6 +43,10 @@ Locations are directories or s3://bucket/prefix (standard AWS configuration).`,
 				workers  = fs.Int("workers", 0, "decoding and aggregation workers (default: the number of CPUs)")
 				quiet    = fs.Bool("quiet", false, "no progress lines, only the summary")
 				rebuild  = fs.Bool("rebuild", false, "rebuild every hour from raw, even unchanged ones (after an upgrade that changes the view format; the next merge rewrites its days)")
+				engine   = fs.String("engine", batch.EngineGo, "batch engine: go (in process), sql (the view's SQL on embedded DuckDB) or athena (the SQL as UNLOADs on Athena)")
+				wg       = fs.String("workgroup", "", "athena engine: the Athena workgroup (required with --engine athena)")
+				database = fs.String("database", "", "athena engine: the Glue database holding raw_events (required with --engine athena)")
+				staging  = fs.String("staging", "", "athena engine: s3://bucket/prefix the UNLOADs write under (required with --engine athena)")
 			)
 			return func(ctx context.Context, env *cliEnv, args []string) error {
 				if len(args) > 0 {
@@ -65,7 +76,33 @@ Locations are directories or s3://bucket/prefix (standard AWS configuration).`,
 				if !*quiet {
 					b.Progress = batch.NewProgress(env.stderr, time.Now)
 				}
-				sum, err := b.Run(ctx)
+				var sum *batch.Summary
+				switch *engine {
+				case batch.EngineGo:
+					sum, err = b.Run(ctx)
+				case "sql":
+					b.Engine = &batchsql.Engine{Raw: b.Raw}
+					sum, err = b.Run(ctx)
+				case batch.EngineAthena:
+					if *wg == "" || *database == "" || !strings.HasPrefix(*staging, "s3://") {
+						return usagef("--engine athena needs --workgroup, --database and --staging s3://bucket/prefix")
+					}
+					cfg, err := awscfg.Load(ctx, awscfg.Options{})
+					if err != nil {
+						return err
+					}
+					st, err := storage.OpenWith(ctx, *staging, &cfg)
+					if err != nil {
+						return err
+					}
+					a := &batch.Athena{Client: cfg.Athena(), Workgroup: *wg, Database: *database, Staging: st}
+					sum, err = a.BuildRun(ctx, b)
+					if err != nil {
+						return err
+					}
+				default:
+					return usagef("--engine %q: want go, sql or athena", *engine)
+				}
 				if err != nil {
 					return err
 				}
@@ -103,6 +140,10 @@ func printBatchSummary(w io.Writer, s *batch.Summary) error {
 	mbs := 0.0
 	if s.Elapsed > 0 {
 		mbs = float64(s.Bytes) / 1e6 / s.Elapsed.Seconds()
+	}
+	if s.Status == batch.StatusLostRace {
+		_, err := fmt.Fprintf(w, "batch run %s: another run committed first; this one left the batch view as that run published it\n", s.Run)
+		return err
 	}
 	fmt.Fprintf(w, "batch run %s: watermark %s\n", s.Run, s.Watermark.Format(time.RFC3339))
 	fmt.Fprintf(w, "  hours rebuilt %d, days published %d %v\n", len(s.Hours), len(s.Days), s.Days)

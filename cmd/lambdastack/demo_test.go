@@ -234,9 +234,16 @@ func TestDemo(t *testing.T) {
 			}
 		}
 	})
+	t.Run("active_users_per_day", func(t *testing.T) {
+		// The demo's hours are all today: one row, the same as active_users.
+		r := res["active_users_per_day"]
+		if len(r.Rows) != 1 || fmt.Sprint(r.Rows[0]) != fmt.Sprint(res["active_users"].Rows[0]) {
+			t.Errorf("rows %v, want the active_users row %v", r.Rows, res["active_users"].Rows)
+		}
+	})
 	t.Run("every query checked", func(t *testing.T) {
 		all, _ := queries.All()
-		if len(all) != 10 || len(res) != len(all) {
+		if len(all) != 11 || len(res) != len(all) {
 			t.Errorf("%d queries, %d results: add a check for the new query", len(all), len(res))
 		}
 	})

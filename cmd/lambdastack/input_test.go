@@ -54,6 +54,7 @@ func TestWrongInputIsAnError(t *testing.T) {
 			[]string{"value 1 of " + ndjson + " is not a Kinesis event with records", "generate --format kinesis"}},
 		{"speed: empty event file", []string{"speed", "--event", empty, "--out", out}, 1,
 			[]string{"no Kinesis events in " + empty}},
+		{"validate: empty input", []string{"validate", empty}, 1, []string{"no records in " + empty}},
 		{"transform: empty event file", []string{"transform", "--event", empty}, 1,
 			[]string{"no Firehose events in " + empty}},
 		{"transform: NDJSON instead of Firehose events", []string{"transform", "--event", ndjson}, 1,

@@ -74,6 +74,10 @@ same; each is a directory or s3://bucket/prefix (standard AWS configuration).`,
 				if err != nil {
 					return err
 				}
+				if s.Status == batch.StatusLostRace {
+					_, err = fmt.Fprintln(env.stdout, "merge: another run committed first; this one left the serving view as that run published it")
+					return err
+				}
 				_, err = fmt.Fprintf(env.stdout, "merge: watermark %s, days written %d %v, rows %d hour + %d day (+ %d users), read %d speed objects from %s and %d batch objects\n",
 					s.Watermark.Format(time.RFC3339), len(s.Days), s.Days, s.HourRows, s.DayRows, s.UserRows, s.SpeedObjects, m.Speed.Location(), s.BatchObjects)
 				return err

@@ -68,6 +68,9 @@ configuration (AWS_ENDPOINT_URL for LocalStack, moto or kinesalite).
 				}
 				sum, err := produceLines(ctx, in, total, sink, o, progress)
 				fmt.Fprintln(env.stdout, sum)
+				if err == nil && sum.lines == 0 {
+					err = fmt.Errorf("no events in %s: expected NDJSON, one event per line", inputName(o.file))
+				}
 				return err
 			}
 		},
@@ -246,4 +249,12 @@ func startProgress(w io.Writer, p *streaming.Producer, total int64, start time.T
 		}
 	}()
 	return func() { close(done); wg.Wait() }
+}
+
+// inputName names --file in messages.
+func inputName(file string) string {
+	if file == "" || file == "-" {
+		return "stdin"
+	}
+	return file
 }

@@ -58,6 +58,9 @@ Needs no AWS access.`,
 				if err != nil {
 					return fmt.Errorf("validating %s: %w", name, err)
 				}
+				if rep.Records == 0 {
+					return fmt.Errorf("no records in %s: expected NDJSON events, one per line (lambdastack generate writes them)", name)
+				}
 				if *asJSON {
 					data, err := json.Marshal(rep)
 					if err != nil {

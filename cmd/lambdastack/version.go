@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/debug"
+	"strings"
 )
 
 // version is set at build time with -ldflags "-X main.version=…"; otherwise
@@ -61,6 +62,9 @@ func versionString(bi *debug.BuildInfo, override string) string {
 	}
 	if len(rev) > 12 {
 		rev = rev[:12]
+	}
+	if strings.Contains(v, rev) {
+		return v // a pseudo-version the go command derived from the same commit (and +dirty)
 	}
 	v += " " + rev
 	if when != "" {

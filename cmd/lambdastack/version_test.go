@@ -18,6 +18,8 @@ func TestVersionString(t *testing.T) {
 	}{
 		{"module and revision", bi, "", "v0.3.0 0123456789ab 2026-11-30T10:00:00Z+dirty"},
 		{"override", bi, "v9", "v9 0123456789ab 2026-11-30T10:00:00Z+dirty"},
+		{"pseudo-version of the same commit", &debug.BuildInfo{Main: debug.Module{Version: "v0.0.0-20261201084926-0123456789ab+dirty"},
+			Settings: bi.Settings}, "", "v0.0.0-20261201084926-0123456789ab+dirty"},
 		{"no vcs", &debug.BuildInfo{}, "", "(devel) (no VCS revision: built outside a git checkout or with -buildvcs=false)"},
 		{"no build info", nil, "", "(no build info)"},
 	} {

@@ -9,7 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/smithy-go/logging"
+
 	"github.com/lambdastack/lambdastack/internal/awscfg"
+	"github.com/lambdastack/lambdastack/internal/testenv"
 )
 
 func TestIsLocalEndpoint(t *testing.T) {
@@ -34,17 +37,11 @@ func TestIsLocalEndpoint(t *testing.T) {
 	}
 }
 
-// isolate makes the standard chain see no AWS configuration at all.
+// isolate makes the standard chain see no AWS configuration at all, with
+// the instance-metadata lookup off.
 func isolate(t *testing.T) {
 	t.Helper()
-	dir := t.TempDir()
-	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
-		"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_WEB_IDENTITY_TOKEN_FILE",
-		"AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"} {
-		t.Setenv(k, "")
-	}
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
+	testenv.NoAWSConfig(t)
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 }
 
@@ -171,9 +168,7 @@ func TestLoadWithoutRegion(t *testing.T) {
 // No credentials anywhere fails once, quickly, in one line — including the
 // instance-metadata lookup, which is left on here.
 func TestCheckCredentialsFailsFast(t *testing.T) {
-	isolate(t)
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "")
-	t.Setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:9") // nothing listens on discard
+	testenv.NoAWSConfig(t) // metadata lookup on, nothing answers
 	c, err := awscfg.Load(context.Background(), awscfg.Options{Region: "eu-west-1"})
 	if err != nil {
 		t.Fatal(err)
@@ -193,5 +188,27 @@ func TestCheckCredentialsFailsFast(t *testing.T) {
 	}
 	if err := c.CheckCredentials(context.Background()); err != nil {
 		t.Errorf("CheckCredentials with keys in the environment: %v", err)
+	}
+}
+
+// The SDK's own log lines are dropped unless SDKLog is set (--debug).
+func TestSDKLogOffByDefault(t *testing.T) {
+	isolate(t)
+	c, err := awscfg.Load(context.Background(), awscfg.Options{Region: "eu-west-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := c.AWS.Logger.(logging.Nop); !ok {
+		t.Errorf("SDK logger without SDKLog is %T, want logging.Nop", c.AWS.Logger)
+	}
+	var buf strings.Builder
+	awscfg.SDKLog = &buf
+	defer func() { awscfg.SDKLog = nil }()
+	if c, err = awscfg.Load(context.Background(), awscfg.Options{Region: "eu-west-1"}); err != nil {
+		t.Fatal(err)
+	}
+	c.AWS.Logger.Logf(logging.Warn, "falling back to IMDSv1")
+	if got := buf.String(); strings.Count(got, "falling back") != 1 {
+		t.Errorf("SDK log with SDKLog set: %q, want the one line logged after setting it", got)
 	}
 }

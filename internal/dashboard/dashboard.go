@@ -302,11 +302,15 @@ func columns(cats []string, ss []series, stacked bool, width, height int, marker
 				if h > 0 {
 					fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s %s: %s</title></rect>`,
 						x0+slot*0.1, y-h, slot*0.8, h, s.color, esc(c), esc(s.name), fmtNum(s.values[i]))
-					if slot >= 36 && h >= 14 {
-						fmt.Fprintf(&b, `<text class="val" x="%.1f" y="%.1f" text-anchor="middle">%s</text>`, x0+slot/2, y-h/2+4, fmtNum(s.values[i]))
+					if slot >= 36 && h >= 14 && s.values[i] != columnTotal(ss, i) { // one part: the total above says it
+						fmt.Fprintf(&b, `<text class="val" x="%.1f" y="%.1f" text-anchor="middle" style="fill:%s">%s</text>`, x0+slot/2, y-h/2+4, inkOn(s.color), fmtNum(s.values[i]))
 					}
 				}
 				y -= h
+			}
+			// The column's total above it: readable however small the bar.
+			if total := columnTotal(ss, i); total > 0 && slot >= 36 {
+				fmt.Fprintf(&b, `<text class="val" x="%.1f" y="%.1f" text-anchor="middle">%s</text>`, x0+slot/2, y-3, fmtNum(total))
 			}
 		} else {
 			bw := slot * 0.8 / float64(max(len(ss), 1))
@@ -566,4 +570,26 @@ func eventsPerDay(r, fresh *queries.Result) string {
 		}
 	}
 	return columns(days, ss, true, 570, 280, -1, "", axes{x: "day (UTC)", y: "events per day"}) + legend([]string{"batch", "speed"}, layerColor)
+}
+
+// columnTotal is the sum of the series at category i.
+func columnTotal(ss []series, i int) float64 {
+	var t float64
+	for _, s := range ss {
+		t += s.values[i]
+	}
+	return t
+}
+
+// inkOn is the text colour readable on a bar of colour bg ("#rrggbb"):
+// white on dark colours, black on light ones (relative luminance 0.4).
+func inkOn(bg string) string {
+	var r, g, b int
+	if _, err := fmt.Sscanf(bg, "#%02x%02x%02x", &r, &g, &b); err != nil {
+		return "#000000"
+	}
+	if 0.2126*float64(r)+0.7152*float64(g)+0.0722*float64(b) < 0.4*255 {
+		return "#ffffff"
+	}
+	return "#000000"
 }

@@ -154,6 +154,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return rep, err
 	}
 	cfg.logf("batch: %d hours built, watermark %s", len(rep.Batch.Hours), rep.Batch.Watermark.Format(time.RFC3339))
+	if rep.Batch.Unpublished != "" {
+		cfg.logf("batch: %s", rep.Batch.Unpublished)
+	}
 
 	if err := step("merge", func() (err error) {
 		m := &batch.Merger{Batch: cfg.Views, Speed: cfg.Views, Out: cfg.Views, Now: now}

@@ -103,7 +103,7 @@ func (l *Local) List(ctx context.Context, prefix string) ([]ObjectInfo, error) {
 			}
 			return err
 		}
-		if d.IsDir() || strings.HasPrefix(d.Name(), ".tmp-") {
+		if d.IsDir() || skipListed(d.Name()) {
 			return nil
 		}
 		rel, err := filepath.Rel(l.dir, p)

@@ -73,12 +73,15 @@ type Manifest struct {
 	// Meta carries what the publisher needs to remember with the set
 	// (a watermark, the inputs it was built from, …).
 	Meta json.RawMessage `json:"meta,omitempty"`
+	// Pending, while set, is a run's claimed commit whose objects are
+	// still being moved into place (Commit); readers ignore it and keep
+	// to the fields above until the run finishes.
+	Pending *Pending `json:"pending,omitempty"`
 }
 
 // Publish writes m under key after the caller has written every object it
-// names. It is the commit point of a run. It records each object as the
-// store holds it (size, ETag, modification time), and an object the store
-// does not hold is an error.
+// names. It is the commit point of a run. It records each object's size as
+// the store holds it, and an object the store does not hold is an error.
 func Publish(ctx context.Context, s Store, key string, m Manifest) error {
 	objs, err := describe(ctx, s, m.Objects)
 	if err != nil {
@@ -109,8 +112,10 @@ func ReadManifest(ctx context.Context, s Store, key string) (Manifest, error) {
 	return m, nil
 }
 
-// describe returns objs as the store lists them. It lists each top-level
-// prefix the keys fall under once (batch/, merged/, …), not each object.
+// describe returns objs with their sizes as the store lists them (the rest
+// as given, so a manifest stays the same bytes for the same objects). It
+// lists each top-level prefix the keys fall under once (batch/, merged/,
+// …), not each object.
 func describe(ctx context.Context, s Store, objs []ObjectInfo) ([]ObjectInfo, error) {
 	listed := map[string]map[string]ObjectInfo{}
 	out := make([]ObjectInfo, len(objs))
@@ -135,7 +140,8 @@ func describe(ctx context.Context, s Store, objs []ObjectInfo) ([]ObjectInfo, er
 		if !ok {
 			return nil, fmt.Errorf("the manifest names %s, which the store does not hold", Join(s.Location(), o.Key))
 		}
-		out[i] = info
+		out[i] = o
+		out[i].Size = info.Size
 	}
 	return out, nil
 }

@@ -348,6 +348,28 @@ var checks = map[string]struct {
 			t.Errorf("dau = wau = %v: the fixture's two days should differ", res.Rows[0][1])
 		}
 	}},
+	"active_users_per_day": {params: map[string]string{"since": "2026-11-21"}, check: func(t *testing.T, f *fixture, res *queries.Result) {
+		wantCols(t, res, "day", "dau", "wau", "mau")
+		days := []time.Time{time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC), time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)}
+		if len(res.Rows) != len(days) {
+			t.Fatalf("%d rows, want %d", len(res.Rows), len(days))
+		}
+		for r, day := range days {
+			if !res.Rows[r][0].(time.Time).Equal(day) {
+				t.Fatalf("row %d is day %v, want %s", r, res.Rows[r][0], day)
+			}
+			for i, n := range []int{1, 7, 30} {
+				from := day.AddDate(0, 0, 1-n)
+				in := func(w time.Time) bool { return !w.Before(from) && !w.After(day) }
+				want := goMerge(t, f, func(r views.Row) bool { return in(r.WindowStart) })
+				exact := exactUsers(f, func(e event.Event) bool { return in(agg.Window(e.EventTime, agg.Day)) })
+				got := res.Rows[r][i+1].(int64)
+				if got != want || math.Abs(float64(got-exact)) > hll.Tolerance*float64(exact) {
+					t.Errorf("%s %s: %d, want the Go merge's %d (exact %d)", day.Format("2006-01-02"), res.Columns[i+1], got, want, exact)
+				}
+			}
+		}
+	}},
 	"active_users_by": {params: map[string]string{"dimension": "event_type", "since": "2026-11-22", "until": "2026-11-22"}, check: func(t *testing.T, f *fixture, res *queries.Result) {
 		wantCols(t, res, "value", "users")
 		types := map[string]bool{}
