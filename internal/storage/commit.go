@@ -190,8 +190,11 @@ func (c *Commit) finishFailed(ctx context.Context, m Manifest, err error) error 
 	if errors.Is(err, ErrConflict) {
 		// A later run found the claim stale and finished it: the same
 		// copies and the same manifest.
+		// Or the reply to our own manifest write was lost and the SDK's
+		// second try refused. Either way the staged copies are done with.
 		cur, _, rerr := readVersioned(ctx, c.store, c.key)
 		if rerr == nil && cur.Pending == nil && cur.Run == m.Run {
+			_ = c.Abort(ctx) // a failed delete leaves them to SweepStale
 			return nil
 		}
 	}
