@@ -15,7 +15,7 @@ MOTO_VENV         := $(BIN)/moto-venv
 # A moto installed by `make moto` is found by the tests through PATH.
 export PATH := $(MOTO_VENV)/bin:$(BIN):$(PATH)
 
-.PHONY: tools demo chromium test deps fmt-check vet staticcheck moto unit test-integration build bench cdk-deps cdk-check test-infra
+.PHONY: tools demo chromium kcat test deps fmt-check vet staticcheck moto unit test-integration build bench cdk-deps cdk-check test-infra
 
 # -buildvcs=auto: `lambdastack version` names the commit even where GOFLAGS
 # turns VCS stamping off. -s -w: no symbol table or DWARF, which cuts the
@@ -42,6 +42,7 @@ tools:
 	check moto_server "make test installs moto $(MOTO_VER) into bin/moto-venv (needs PyPI); or set AWS_ENDPOINT_URL" optional; \
 	check cfn-lint "make test installs cfn-lint $(CFNLINT_VER) into bin/moto-venv (needs PyPI)" optional; \
 	check chromium "make test installs Debian's chromium with apt-get when root; else the screenshot checks skip" optional; \
+	check kcat    "make test installs Debian's kcat with apt-get when root; else the Kafka wire tests skip (and fail under CI=true)" optional; \
 	if [ $$ok = 0 ]; then echo "Install the required tools above, then rerun. Without an emulator, make unit runs every test that needs none."; exit 1; fi
 
 # The Go modules this platform's build and tests need, from the Go module
@@ -102,7 +103,7 @@ cfn-lint:
 # workers, the emulator harness, the CLI's demo) run under the race detector
 # instead; it makes them about 2.5 times slower (docs/reliability.md).
 RACE_PKGS := ./batch ./streaming ./internal/testenv ./cmd/lambdastack
-test: tools deps moto cfn-lint chromium cdk-deps fmt-check vet staticcheck cdk-check
+test: tools deps moto cfn-lint chromium kcat cdk-deps fmt-check vet staticcheck cdk-check
 	./scripts/gotest.sh $$($(GO) list ./... | grep -vxF "$$($(GO) list $(RACE_PKGS))")
 	GOTEST_LOG=bin/test-race.log ./scripts/gotest.sh -race $(RACE_PKGS)
 
@@ -168,6 +169,12 @@ define apt_install
 	else echo "No $(1) (and not root, so apt-get is not tried): $(3) will skip."; \
 		echo "Install it:   sudo apt-get install $(1)"; fi
 endef
+
+# kcat (Debian's kcat, on librdkafka): the independent Kafka client the Kafka
+# wire tests (cmd/lambdastack/kcat_test.go) check produce and the speed
+# consumer against; without it they skip, and fail under CI=true.
+kcat:
+	$(call apt_install,kcat,kcat,the Kafka wire tests,librdkafka and a few libraries)
 
 # Headless Chromium for the dashboard screenshot checks (Debian's chromium).
 chromium:

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Producer throughput against kinesalite on loopback (one shard), with and
-# without KPL aggregation. Installs kinesalite into bench/.kinesalite (git-ignored).
+# without KPL aggregation, and the Kafka producer into an in-process kfake
+# cluster (one partition), the same events in the same run. Installs
+# kinesalite into bench/.kinesalite (git-ignored).
 # Usage: bench/produce.sh [events]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 events=${1:-100000}
 if [ ! -x bench/.kinesalite/node_modules/.bin/kinesalite ]; then
 	mkdir -p bench/.kinesalite
+	# A package.json of its own, or npm would install into the repository's.
+	[ -f bench/.kinesalite/package.json ] || echo '{"private": true}' > bench/.kinesalite/package.json
 	(cd bench/.kinesalite && npm i --no-audit --no-fund kinesalite@3.3.3 >/dev/null)
 fi
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -20,15 +24,20 @@ done
 mkdir -p bench/out
 go build -o bench/out/produce ./bench/produce
 export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
-echo "go $(go env GOVERSION), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), kinesalite 3.3.3 on 127.0.0.1:$port, $events events, 1 shard"
-for agg in false true; do
-	bench/out/produce -endpoint "http://127.0.0.1:$port" -events "$events" -aggregate=$agg
-done | python3 -c '
+echo "go $(go env GOVERSION), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), kinesalite 3.3.3 on 127.0.0.1:$port and kfake in-process, $events events, 1 shard / 1 partition"
+{
+	for agg in false true; do
+		bench/out/produce -endpoint "http://127.0.0.1:$port" -events "$events" -aggregate=$agg
+	done
+	bench/out/produce -kafka -events "$events"
+} | python3 -c '
 import json, sys
-print("| aggregation | events/s | MiB/s (event bytes) | Kinesis records/s | Kinesis records | retries | read back |")
-print("|---|---|---|---|---|---|---|")
+print("| stream | aggregation | events/s | MiB/s (event bytes) | stream records/s | stream records | retries | read back |")
+print("|---|---|---|---|---|---|---|---|")
 for line in sys.stdin:
     r = json.loads(line)
-    print("| %s | %.0f | %.2f (%.1fx a shard'"'"'s 1 MiB/s) | %.0f | %d | %d | %d of %d |" % ("KPL" if r["aggregate"] else "none",
+    print("| %s | %s | %.0f | %.2f (%.1fx a shard'"'"'s 1 MiB/s) | %.0f | %d | %d | %d of %d |" % (
+        "Kinesis (kinesalite)" if r["stream"] == "kinesis" else "Kafka (kfake)",
+        "KPL" if r["aggregate"] else ("none" if r["stream"] == "kinesis" else "franz-go batches, lz4"),
         r["events_per_s"], r["mib_per_s"], r["mib_per_s"], r["kinesis_records_per_s"], r["kinesis_records"], r["retries"], r["read_back"], r["events"]))
 '

@@ -325,7 +325,7 @@ func (t Table) DDL(db, location string) string {
 
 func reasonCodes() []string {
 	var out []string
-	for _, r := range event.Reasons() {
+	for _, r := range event.StreamReasons() {
 		out = append(out, string(r))
 	}
 	return out

@@ -57,7 +57,7 @@ func TestTablesAreConsistent(t *testing.T) {
 			t.Errorf("%s: parameters %v", tb.Name, p)
 		}
 	}
-	if got := glue.Errors.Projection["reason_code"].Values; len(got) != 7 {
+	if got := glue.Errors.Projection["reason_code"].Values; len(got) != 8 || got[7] != "tombstone" {
 		t.Errorf("errors reason projection %v", got)
 	}
 }

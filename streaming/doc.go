@@ -5,8 +5,11 @@
 // resumes from saved positions and follows resharding, and the KPL
 // aggregated-record format.
 //
-// An MSK (Kafka) implementation stands beside Kinesis by implementing Sink
-// and Source; nothing above this package needs to change. The package does
-// not validate events (see internal/event) and does not write storage (see
-// streaming/firehose).
+// Kafka (Amazon MSK or any Kafka, on franz-go) stands beside Kinesis:
+// KafkaSink (an idempotent producer) and KafkaSource (partition = shard,
+// offset = position) implement the same seam, KafkaGroupReader consumes a
+// topic in a consumer group as Lambda's Kafka event source mapping does, and
+// KafkaConfig picks SASL (none, PLAIN, SCRAM-SHA-512, AWS_MSK_IAM) and TLS.
+// The package does not validate events (see internal/event) and does not
+// write storage (see streaming/firehose).
 package streaming

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -24,6 +25,7 @@ import (
 const demoMarker = ".lambdastack-demo"
 
 type demoOptions struct {
+	stream                string // "kinesis" or "kafka"
 	events, hours, shards int
 	seed                  uint64
 	dir                   string
@@ -46,12 +48,18 @@ and a reconciliation of the merged view, read back from disk, against the genera
 exits non-zero when they disagree. Everything goes under --dir:
   raw/ (events/, errors/), views/ (batch/, speed/, merged/, users/), queries/*.txt, report.txt,
   dashboard.html
-A rerun clears what an earlier demo wrote there.`,
+A rerun clears what an earlier demo wrote there.
+
+--stream kafka runs the same pipeline over Kafka instead of the in-process Kinesis-like stream:
+an in-process Kafka cluster (kfake) with one partition per --shards, the real Kafka producer,
+a consumer group feeding the speed handler Kafka events as the MSK event source mapping would,
+and the transform fed Firehose-from-MSK events; the reconciliation is the same.`,
 		setup: func(fs *flag.FlagSet) func(context.Context, *cliEnv, []string) error {
 			o := demoOptions{now: time.Now}
 			fs.IntVar(&o.events, "events", 50000, "records to generate, bad and duplicate ones included")
 			fs.IntVar(&o.hours, "hours", 6, "hours of arrivals, ending now")
-			fs.IntVar(&o.shards, "shards", 4, "shards of the in-process stream")
+			fs.IntVar(&o.shards, "shards", 4, "shards (Kafka: partitions) of the in-process stream")
+			fs.StringVar(&o.stream, "stream", "kinesis", "the in-process stream: kinesis or kafka")
 			fs.Uint64Var(&o.seed, "seed", 1, "random seed of the generator")
 			fs.StringVar(&o.dir, "dir", "demo-out", "directory for everything the demo writes")
 			return func(ctx context.Context, env *cliEnv, args []string) error {
@@ -60,6 +68,9 @@ A rerun clears what an earlier demo wrote there.`,
 				}
 				if o.events < 1 || o.hours < 1 || o.shards < 1 {
 					return usagef("--events, --hours and --shards must be at least 1")
+				}
+				if o.stream != "kinesis" && o.stream != "kafka" {
+					return usagef("--stream %q: want kinesis or kafka", o.stream)
 				}
 				run, err := runDemo(ctx, env, o)
 				if err != nil {
@@ -126,22 +137,36 @@ func runDemo(ctx context.Context, env *cliEnv, o demoOptions) (*demoRun, error) 
 	// Records arrive on the stream at the run's now: the transform stamps
 	// it as received_time, so events up to now are not in the future.
 	stream.Now = func() time.Time { return now }
+	var (
+		sink   streaming.Sink   = stream
+		source streaming.Source = stream
+		kafka  *pipeline.Kafka
+	)
+	if o.stream == "kafka" {
+		k, err := startDemoKafka(ctx, o.shards, now)
+		if err != nil {
+			return nil, err
+		}
+		defer k.close()
+		sink, source, kafka = k.sink, k.source, &pipeline.Kafka{Config: k.cfg, Group: "speed"}
+	}
 	cfg := pipeline.Config{
 		Gen: gen.Config{Seed: o.seed, Events: o.events, Start: now.Add(-time.Duration(o.hours) * time.Hour), Hours: o.hours,
 			Users: users, Types: gen.DefaultTypes, Sources: gen.DefaultSources, BadRatio: 0.02, DupRatio: 0.03, LateRatio: 0.03},
 		Now:         now,
 		Lateness:    15 * time.Minute,
 		Stream:      "demo",
-		Sink:        stream,
-		Source:      stream,
+		Sink:        sink,
+		Source:      source,
+		Kafka:       kafka,
 		BufferBytes: 1 << 20,
 		ReadLimit:   1000,
 		Raw:         raw,
 		Views:       vs,
 		Log:         env.stderr,
 	}
-	fmt.Fprintf(env.stderr, "demo: %d records over the %d hours before %s, %d shards, into %s\n",
-		o.events, o.hours, now.Format("2006-01-02 15:04 UTC"), o.shards, o.dir)
+	fmt.Fprintf(env.stderr, "demo: %d records over the %d hours before %s, %s stream of %d shards, into %s\n",
+		o.events, o.hours, now.Format("2006-01-02 15:04 UTC"), cmp.Or(o.stream, "kinesis"), o.shards, o.dir)
 	rep, err := pipeline.Run(ctx, cfg)
 	if err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -21,47 +22,81 @@ import (
 func init() {
 	register(&command{
 		name:    "produce",
-		summary: "send NDJSON events to a Kinesis stream (batching, retries, backpressure, KPL aggregation)",
+		summary: "send NDJSON events to a Kinesis stream or a Kafka topic (batching, retries, backpressure)",
 		usage: `Reads NDJSON events (one per line, as lambdastack generate writes them) from a file or stdin
-and puts them on a Kinesis data stream with PutRecords: batches of up to 500 records and 5 MiB,
-partition key = the event's user_id (per-user order; lines without one get a key from their
-bytes), only failed entries retried with backoff and jitter, slower while the stream throttles.
-Bad lines are sent as they are: the transform quarantines them. --aggregate packs events into
-KPL aggregated records, one per shard, so a shard fills its 1 MiB/s before its 1000 records/s.
-Shows progress on a terminal and prints a summary. Needs AWS access from the standard
-configuration (AWS_ENDPOINT_URL for LocalStack, moto or kinesalite).
+and puts them on a Kinesis data stream (--stream) or a Kafka topic (--brokers and --topic, e.g.
+Amazon MSK). The key is the event's user_id (per-user order; lines without one get a key from
+their bytes). Bad lines are sent as they are: the transform quarantines them. Shows progress
+on a terminal and prints a summary. A permanent error (no such stream or topic, access denied,
+authentication refused) stops the run at once with one line.
 
-  lambdastack generate --events 100000 | lambdastack produce --stream events --aggregate`,
+Kinesis: PutRecords in batches of up to 500 records and 5 MiB, only failed entries retried
+with backoff and jitter, slower while the stream throttles. --aggregate packs events into KPL
+aggregated records, one per shard, so a shard fills its 1 MiB/s before its 1000 records/s.
+Needs AWS access from the standard configuration (AWS_ENDPOINT_URL for LocalStack, moto or
+kinesalite).
+
+Kafka: an idempotent producer (acks from all in-sync replicas), batching per partition,
+lz4 compression (snappy or none where the broker lacks it), retries of retriable errors
+only. The topic is never created by producing to it. --sasl plain and scram-sha-512 take the
+user from --sasl-user or KAFKA_SASL_USER and the password from the environment variable
+KAFKA_SASL_PASSWORD only (never a flag, so it stays out of the process list);
+--sasl aws-msk-iam signs with the standard AWS configuration's credentials, refreshed as
+they expire. --tls turns TLS on (MSK: port 9098 for IAM, 9096 for SCRAM).
+
+  lambdastack generate --events 100000 | lambdastack produce --stream events --aggregate
+  lambdastack generate --events 100000 | lambdastack produce --brokers localhost:9092 --topic events
+  lambdastack produce --brokers b-1.example:9098 --topic events --sasl aws-msk-iam --tls --file events.ndjson`,
 		setup: func(fs *flag.FlagSet) func(context.Context, *cliEnv, []string) error {
 			o := produceOptions{}
-			fs.StringVar(&o.stream, "stream", "", "Kinesis stream name (required)")
+			fs.StringVar(&o.stream, "stream", "", "Kinesis stream name (or use --brokers and --topic)")
+			o.kafka.register(fs)
 			fs.StringVar(&o.file, "file", "-", "NDJSON file to send (- for stdin)")
 			fs.Float64Var(&o.rate, "rate", 0, "events per second at most (0 = as fast as the stream takes them)")
-			fs.BoolVar(&o.aggregate, "aggregate", false, "pack events into KPL aggregated records")
-			fs.IntVar(&o.senders, "senders", 4, "PutRecords calls in flight at once")
+			fs.BoolVar(&o.aggregate, "aggregate", false, "pack events into KPL aggregated records (Kinesis only)")
+			fs.IntVar(&o.senders, "senders", 4, "PutRecords calls (Kinesis) or record batches (Kafka) in flight at once")
 			fs.BoolVar(&o.progress, "progress", true, "show progress when stderr is a terminal")
 			return func(ctx context.Context, env *cliEnv, args []string) error {
 				if len(args) > 0 {
 					return usagef("unexpected arguments %q", args)
 				}
-				if o.stream == "" {
-					return usagef("--stream is required")
+				kafka, err := o.kafka.chosen(o.stream)
+				if err != nil {
+					return err
+				}
+				switch {
+				case kafka && o.aggregate:
+					return usagef("--aggregate packs KPL records for Kinesis; Kafka batches and compresses by itself")
 				}
 				in, total, closeIn, err := openInput(env, o.file)
 				if err != nil {
 					return err
 				}
 				defer closeIn()
-				cfg, err := awscfg.Load(ctx, awscfg.Options{})
-				if err != nil {
-					return err
+				var sink streaming.Sink
+				if kafka {
+					kc, err := o.kafka.config(ctx)
+					if err != nil {
+						return err
+					}
+					ks, err := streaming.NewKafkaSink(ctx, kc)
+					if err != nil {
+						return err
+					}
+					defer ks.Close()
+					sink, o.unit, o.stream = ks, "Kafka records", "Kafka topic "+kc.Topic
+				} else {
+					cfg, err := awscfg.Load(ctx, awscfg.Options{})
+					if err != nil {
+						return err
+					}
+					if err := checkStream(ctx, cfg, o.stream); err != nil {
+						return err
+					}
+					client := cfg.Kinesis()
+					sink = &kinesisStream{KinesisSink: streaming.KinesisSink{API: client, Stream: o.stream},
+						src: &streaming.KinesisSource{API: client, Stream: o.stream}}
 				}
-				if err := checkStream(ctx, cfg, o.stream); err != nil {
-					return err
-				}
-				client := cfg.Kinesis()
-				sink := &kinesisStream{KinesisSink: streaming.KinesisSink{API: client, Stream: o.stream},
-					src: &streaming.KinesisSource{API: client, Stream: o.stream}}
 				var progress io.Writer
 				if o.progress && isTerminal(env.stderr) {
 					progress = env.stderr
@@ -78,7 +113,9 @@ configuration (AWS_ENDPOINT_URL for LocalStack, moto or kinesalite).
 }
 
 type produceOptions struct {
-	stream    string
+	stream    string // Kinesis stream, or what the summary calls the topic
+	kafka     kafkaFlags
+	unit      string // what the sink's records are called in the summary ("" = Kinesis records)
 	file      string
 	rate      float64
 	aggregate bool
@@ -135,6 +172,7 @@ func partitionKey(line []byte, now time.Time) string {
 // produceSummary is what produce prints at the end.
 type produceSummary struct {
 	stream  string
+	unit    string
 	lines   int64
 	bytes   int64
 	elapsed time.Duration
@@ -143,21 +181,29 @@ type produceSummary struct {
 
 func (s produceSummary) String() string {
 	sec := max(s.elapsed.Seconds(), 1e-9)
-	return fmt.Sprintf("produced %d of %d events to %s in %.1fs: %.0f events/s, %.2f MiB/s, %d Kinesis records, %d retries, %d throttled, %d failed",
+	return fmt.Sprintf("produced %d of %d events to %s in %.1fs: %.0f events/s, %.2f MiB/s, %d %s, %d retries, %d throttled, %d failed",
 		s.stats.Records, s.lines, s.stream, s.elapsed.Seconds(), float64(s.stats.Records)/sec, float64(s.stats.Bytes)/sec/(1<<20),
-		s.stats.Puts, s.stats.Retries, s.stats.Throttled, s.stats.Failed)
+		s.stats.Puts, cmp.Or(s.unit, "Kinesis records"), s.stats.Retries, s.stats.Throttled, s.stats.Failed)
 }
 
 // produceLines sends every line of in through a Producer on sink.
 func produceLines(ctx context.Context, in io.Reader, total int64, sink streaming.Sink, o produceOptions, progress io.Writer) (produceSummary, error) {
-	sum := produceSummary{stream: o.stream}
+	sum := produceSummary{stream: o.stream, unit: o.unit}
 	var failMu sync.Mutex
-	var firstFailure error
+	var firstFailure, permanent error
+	// A permanent failure ends the input loop at once: no later record
+	// can be written either.
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
 	p, err := streaming.NewProducer(ctx, sink, streaming.ProducerConfig{Aggregate: o.aggregate, Senders: o.senders,
 		OnFailure: func(r streaming.Record, err error) {
 			failMu.Lock()
 			if firstFailure == nil {
 				firstFailure = fmt.Errorf("event with partition key %s: %w", r.PartitionKey, err)
+			}
+			if permanent == nil && errors.Is(err, streaming.ErrPermanent) {
+				permanent = err
+				stop()
 			}
 			failMu.Unlock()
 		}})
@@ -198,6 +244,11 @@ func produceLines(ctx context.Context, in io.Reader, total int64, sink streaming
 	stopProgress()
 	sum.elapsed = time.Since(start)
 	sum.stats = p.Stats()
+	failMu.Lock()
+	defer failMu.Unlock()
+	if permanent != nil {
+		return sum, fmt.Errorf("stopped after %d events: %w", sum.lines, permanent)
+	}
 	if closeErr != nil && firstFailure != nil {
 		closeErr = fmt.Errorf("%w (first failure: %v)", closeErr, firstFailure)
 	}

@@ -21,14 +21,17 @@ import (
 func init() {
 	register(&command{
 		name:    "speed",
-		summary: "run the speed-layer handler on Kinesis event JSON or a Kinesis stream and write the speed view",
+		summary: "run the speed-layer handler on Kinesis or Kafka event JSON, a Kinesis stream or a Kafka topic, and write the speed view",
 		usage: `Runs the speed Lambda's handler and writes one Parquet object per hour and shard
 batch under speed/dt=YYYY-MM-DD/hour=HH/ in --out.
 
-Without --stream it reads Kinesis events (the JSON an event source mapping sends the
-function; "lambdastack generate --format kinesis" writes one per line) from --event
-or stdin, one invocation per event. The object keys and bytes depend only on the
-batch: running the same events again overwrites the same objects.
+Without --stream it reads events (the JSON an event source mapping sends the function)
+from --event or stdin, one invocation per event: Kinesis events ("Records" from
+aws:kinesis; "lambdastack generate --format kinesis" writes one per line) and Kafka
+events (eventSource aws:kafka for MSK or aws:SelfManagedKafka, records by
+topic-partition), told apart by eventSource; anything else is an error. The object
+keys and bytes depend only on the batch: running the same events again overwrites
+the same objects.
 
 With --stream it plays the event source mapping: it reads every shard of that
 Kinesis stream (AWS, or an emulator through AWS_ENDPOINT_URL) in batches of
@@ -36,14 +39,24 @@ Kinesis stream (AWS, or an emulator through AWS_ENDPOINT_URL) in batches of
 its shard positions in --out under _checkpoints/speed/. It stops when the stream
 has nothing new, or runs until interrupted with --follow.
 
+With --brokers and --topic it plays the Kafka (MSK) event source mapping: it reads the
+topic in consumer group --group (from the oldest record where the group has no offset),
+sends the handler each partition's batch of up to --batch-size records as a Kafka event,
+retries a batch from the offset the handler names, and commits the group's offset past a
+batch taken whole. It stops once it has read what the topic held when it started. The
+Kafka flags are produce's (--sasl, --sasl-user, --tls; see lambdastack produce --help).
+
 Prints what each invocation did and the totals; invalid records are counted by
 reason and skipped. Needs --out: a directory or s3://bucket/prefix (AWS access from
 the standard AWS configuration).`,
 		setup: func(fs *flag.FlagSet) func(context.Context, *cliEnv, []string) error {
-			eventFile := fs.String("event", "", "file of Kinesis event JSON, one or more events (default: stdin)")
+			eventFile := fs.String("event", "", "file of Kinesis or Kafka event JSON, one or more events (default: stdin)")
 			out := fs.String("out", "", "views location: a directory or s3://bucket/prefix (required)")
 			stream := fs.String("stream", "", "read this Kinesis stream instead of event JSON")
-			batchSize := fs.Int("batch-size", 100, "with --stream: most records per invocation")
+			batchSize := fs.Int("batch-size", 100, "with --stream or --topic: most records per invocation")
+			var kf kafkaFlags
+			kf.register(fs)
+			group := fs.String("group", "lambdastack-speed", "with --topic: the Kafka consumer group")
 			follow := fs.Bool("follow", false, "with --stream: keep reading until interrupted")
 			metrics := fs.Bool("metrics", false, "also print the CloudWatch Embedded Metric Format lines the Lambda would log, to stderr")
 			return func(ctx context.Context, env *cliEnv, args []string) error {
@@ -53,8 +66,15 @@ the standard AWS configuration).`,
 				if *out == "" {
 					return usagef("--out is required")
 				}
-				if *stream != "" && *eventFile != "" {
-					return usagef("--event and --stream exclude each other")
+				if (*stream != "" || kf.brokers != "" || kf.topic != "") && *eventFile != "" {
+					return usagef("--event excludes --stream and --brokers/--topic")
+				}
+				kafka := false
+				if *stream != "" || kf.brokers != "" || kf.topic != "" {
+					var err error
+					if kafka, err = kf.chosen(*stream); err != nil {
+						return err
+					}
 				}
 				st, err := openStore(ctx, *out)
 				if err != nil {
@@ -65,6 +85,23 @@ the standard AWS configuration).`,
 					h.Metrics = env.stderr
 				}
 				p := &speedPrinter{w: env.stdout, h: h, totals: speedTotals{invalid: map[string]int{}}}
+				if kafka {
+					kc, err := kf.config(ctx)
+					if err != nil {
+						return err
+					}
+					g, err := streaming.NewKafkaGroupReader(kc, *group)
+					if err != nil {
+						return err
+					}
+					defer g.Close()
+					g.MaxRecords = *batchSize
+					r := &speed.KafkaRunner{Group: g, Handler: h, OnResult: p.addKafka}
+					err = r.CatchUp(ctx)
+					s := r.Stats()
+					fmt.Fprintf(env.stdout, "Kafka topic %s, group %s: %d batches, %d invocations (%d retries)\n", kc.Topic, *group, s.Batches, s.Invocations, s.Retries)
+					return p.finish(err)
+				}
 				if *stream != "" {
 					cfg, err := awscfg.Load(ctx, awscfg.Options{})
 					if err != nil {
@@ -121,9 +158,18 @@ type speedPrinter struct {
 
 func (p *speedPrinter) Handle(ctx context.Context, ev events.KinesisEvent) (events.KinesisEventResponse, error) {
 	res := p.h.Process(ctx, ev)
+	p.add(&res)
+	for _, f := range res.Failures {
+		p.totals.failed = append(p.totals.failed, fmt.Sprintf("invocation %d: retry from sequence number %s", p.totals.invocations, f.ItemIdentifier))
+	}
+	return events.KinesisEventResponse{BatchItemFailures: res.Failures}, nil
+}
+
+// add prints one invocation and adds it to the totals.
+func (p *speedPrinter) add(res *speed.Result) {
 	t := &p.totals
 	t.invocations++
-	printSpeedInvocation(p.w, t.invocations, &res)
+	printSpeedInvocation(p.w, t.invocations, res)
 	t.records += res.Records
 	t.userRecords += res.UserRecords
 	t.events += res.Events
@@ -135,37 +181,59 @@ func (p *speedPrinter) Handle(ctx context.Context, ev events.KinesisEvent) (even
 	for _, o := range res.Objects {
 		t.rows += o.Rows
 	}
-	for _, f := range res.Failures {
-		t.failed = append(t.failed, fmt.Sprintf("invocation %d: retry from sequence number %s", t.invocations, f.ItemIdentifier))
-	}
-	return events.KinesisEventResponse{BatchItemFailures: res.Failures}, nil
 }
 
-// kinesisEventHint says what --event holds.
-const kinesisEventHint = `expected Kinesis event JSON, {"Records":[{"kinesis":{"data":…,"partitionKey":…,"sequenceNumber":…},…}]}, ` +
-	"one or more, as `lambdastack generate --format kinesis` writes (NDJSON events go to `produce` or `generate`)"
+// eventHint says what --event holds.
+const eventHint = `expected Kinesis event JSON, {"Records":[{"kinesis":{"data":…,"partitionKey":…,"sequenceNumber":…},…}]}, ` +
+	"as `lambdastack generate --format kinesis` writes, or Kafka event JSON, " +
+	`{"eventSource":"aws:kafka","records":{"<topic>-<partition>":[{"offset":…,"value":…},…]}}, one or more ` +
+	"(NDJSON events go to `produce` or `generate`)"
 
-// readEvents invokes the handler once per Kinesis event JSON value in in
-// (named name in messages); no event, or one without records, is an error.
+// readEvents invokes the handler once per Kinesis or Kafka event JSON value
+// in in (named name in messages); no event, or one that is neither kind, is
+// an error.
 func (p *speedPrinter) readEvents(ctx context.Context, in io.Reader, name string) error {
 	dec := json.NewDecoder(in)
-	for {
-		var ev events.KinesisEvent
-		if err := dec.Decode(&ev); err != nil {
+	for n := 1; ; n++ {
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
 			if errors.Is(err, io.EOF) {
-				if p.totals.invocations == 0 {
-					return fmt.Errorf("no Kinesis events in %s: %s", name, kinesisEventHint)
+				if n == 1 {
+					return fmt.Errorf("no Kinesis or Kafka events in %s: %s", name, eventHint)
 				}
 				return nil
 			}
-			return fmt.Errorf("reading Kinesis event %d of %s: %w", p.totals.invocations+1, name, err)
+			return fmt.Errorf("reading event %d of %s: %w", n, name, err)
 		}
-		if len(ev.Records) == 0 {
-			return fmt.Errorf("value %d of %s is not a Kinesis event with records: %s", p.totals.invocations+1, name, kinesisEventHint)
+		kin, kaf, err := speed.ParseEvent(raw)
+		if err != nil {
+			return fmt.Errorf("value %d of %s is not a Kinesis or Kafka event with records (%w): %s", n, name, err, eventHint)
 		}
-		if _, err := p.Handle(ctx, ev); err != nil {
+		if (kin != nil && len(kin.Records) == 0) || (kaf != nil && len(kaf.Records) == 0) {
+			return fmt.Errorf("value %d of %s is not a Kinesis or Kafka event with records: %s", n, name, eventHint)
+		}
+		if kaf != nil {
+			p.handleKafka(ctx, *kaf)
+			continue
+		}
+		if _, err := p.Handle(ctx, *kin); err != nil {
 			return err
 		}
+	}
+}
+
+// handleKafka is Handle for a Kafka event.
+func (p *speedPrinter) handleKafka(ctx context.Context, ev speed.KafkaEvent) {
+	res := p.h.ProcessKafka(ctx, ev)
+	p.addKafka(&res)
+}
+
+// addKafka prints one Kafka invocation and adds it to the totals.
+func (p *speedPrinter) addKafka(res *speed.Result) {
+	p.add(res)
+	for _, f := range res.KafkaFailures {
+		p.totals.failed = append(p.totals.failed, fmt.Sprintf("invocation %d: retry partition %s from offset %d",
+			p.totals.invocations, f.ItemIdentifier.Partition, f.ItemIdentifier.Offset))
 	}
 }
 

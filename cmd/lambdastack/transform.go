@@ -24,7 +24,10 @@ func init() {
 several may follow one another, as generate --format firehose writes them), runs the same
 handler the Lambda runs on each, and prints one response JSON per line: every recordId once,
 valid events Ok with partition keys route=events/dt/hour, rejected ones Ok as an error
-envelope routed to errors/<reason>/, undecodable ones ProcessingFailed. Needs nothing else.
+envelope routed to errors/<reason>/, undecodable ones ProcessingFailed. Events from a
+Kinesis source (records with data) and from an MSK source (kafkaRecordValue and
+mskRecordMetadata, answered in kafkaRecordValue; a null value goes to errors/tombstone/)
+are both taken. Needs nothing else.
 
   lambdastack generate --events 20000 --bad-ratio 0.02 --format firehose | lambdastack transform`,
 		setup: func(fs *flag.FlagSet) func(context.Context, *cliEnv, []string) error {

@@ -27,6 +27,6 @@ TBLPROPERTIES (
   'projection.hour.range'='0,23',
   'projection.hour.type'='integer',
   'projection.reason_code.type'='enum',
-  'projection.reason_code.values'='invalid_json,not_utf8,too_large,missing_field,bad_type,bad_value,future_time',
+  'projection.reason_code.values'='invalid_json,not_utf8,too_large,missing_field,bad_type,bad_value,future_time,tombstone',
   'storage.location.template'='s3://raw-bucket/errors/${reason_code}/dt=${dt}/hour=${hour}/'
 )

@@ -19,11 +19,20 @@ const (
 	ReasonFutureTime   Reason = "future_time"   // event_time too far after received_time
 )
 
-// Reasons lists every reason code in a stable order.
+// Reasons lists every reason code a record's bytes can earn, in a stable
+// order.
 func Reasons() []Reason {
 	return []Reason{ReasonInvalidJSON, ReasonNotUTF8, ReasonTooLarge, ReasonMissingField,
 		ReasonBadType, ReasonBadValue, ReasonFutureTime}
 }
+
+// ReasonTombstone is given to a Kafka record whose value is null (a
+// tombstone): it has no bytes to judge, so no rule of Validate applies.
+const ReasonTombstone Reason = "tombstone"
+
+// StreamReasons is Reasons and the reasons the stream gives a record
+// itself (ReasonTombstone): every code that can appear under errors/.
+func StreamReasons() []Reason { return append(Reasons(), ReasonTombstone) }
 
 // Limits of the event contract.
 const (

@@ -32,6 +32,11 @@ type Config struct {
 	Stream string
 	Sink   streaming.Sink
 	Source streaming.Source
+	// Kafka, when set, says the stream is a Kafka topic (Sink and Source
+	// are its producer and reader): the speed layer then reads it in a
+	// consumer group as the Kafka event source mapping does, and the
+	// Firehose runner sends the transform the events of an MSK source.
+	Kafka *Kafka
 	// Producer settings for putting the events on the stream.
 	Producer streaming.ProducerConfig
 	// BufferBytes is the Firehose runner's buffer size (0: Firehose's).
@@ -49,6 +54,13 @@ type Config struct {
 	// again): the raw store may then hold more copies of a record than were
 	// accepted, never fewer. The views count each event once either way.
 	Redelivery bool
+}
+
+// Kafka is how the speed layer reaches a Kafka stream.
+type Kafka struct {
+	Config streaming.KafkaConfig
+	// Group is the speed layer's consumer group.
+	Group string
 }
 
 // Report is what a run did and whether it reconciles.
@@ -126,7 +138,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 
 	if err := step("firehose", func() error {
 		r := &firehose.Runner{Source: cfg.Source, Store: cfg.Raw, Transform: &transform.Handler{}, Stream: cfg.Stream,
-			BufferBytes: cfg.BufferBytes, ReadLimit: cfg.ReadLimit}
+			BufferBytes: cfg.BufferBytes, ReadLimit: cfg.ReadLimit, MSK: cfg.Kafka != nil}
 		if err := r.CatchUp(ctx); err != nil {
 			return err
 		}
@@ -224,6 +236,9 @@ func produce(ctx context.Context, cfg *Config, rep *Report) error {
 // each invocation did.
 func runSpeed(ctx context.Context, cfg *Config, rep *Report) error {
 	rep.Speed.Invalid = map[string]int{}
+	if cfg.Kafka != nil {
+		return runSpeedKafka(ctx, cfg, rep)
+	}
 	h := &countingHandler{h: &speed.Handler{Store: cfg.Views, Deaggregate: speed.KPL}, stats: &rep.Speed}
 	r := &speed.Runner{Source: cfg.Source, Handler: h, Stream: cfg.Stream, BatchSize: cfg.ReadLimit}
 	if err := r.CatchUp(ctx); err != nil {
@@ -242,6 +257,12 @@ type countingHandler struct {
 
 func (c *countingHandler) Handle(ctx context.Context, ev events.KinesisEvent) (events.KinesisEventResponse, error) {
 	res := c.h.Process(ctx, ev)
+	c.add(&res)
+	return events.KinesisEventResponse{BatchItemFailures: res.Failures}, nil
+}
+
+// add counts one invocation.
+func (c *countingHandler) add(res *speed.Result) {
 	s := c.stats
 	s.Invocations++
 	s.Records += res.UserRecords
@@ -251,5 +272,4 @@ func (c *countingHandler) Handle(ctx context.Context, ev events.KinesisEvent) (e
 	for k, n := range res.Invalid {
 		s.Invalid[k] += n
 	}
-	return events.KinesisEventResponse{BatchItemFailures: res.Failures}, nil
 }

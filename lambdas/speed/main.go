@@ -44,6 +44,7 @@ func main() {
 	h := &speed.Handler{Store: st, Metrics: os.Stdout, Stage: cfg.Stage, Log: os.Stderr}
 	// h implements lambda.Handler (Invoke): it reads the event JSON itself,
 	// which is several times faster than the runtime's reflection-based
-	// decoding into events.KinesisEvent for h.Handle, and does the same.
+	// decoding into events.KinesisEvent for h.Handle, and does the same; it
+	// takes Kafka (MSK) events too, told apart by eventSource.
 	lambda.Start(h)
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/lambdastack/lambdastack/internal/storage"
 	"github.com/lambdastack/lambdastack/streaming"
+	"github.com/lambdastack/lambdastack/streaming/transform"
 )
 
 // Defaults follow Firehose's S3 buffering defaults.
@@ -48,6 +49,12 @@ type Runner struct {
 	Poll time.Duration
 	// Now is the clock for buffer intervals; nil means time.Now.
 	Now func() time.Time
+	// MSK plays a delivery stream with an Amazon MSK source: the
+	// transform gets the event JSON Firehose sends for one
+	// (kafkaRecordValue and mskRecordMetadata, no KPL de-aggregation)
+	// through Invoke, which Transform must then have, and answers in
+	// kafkaRecordValue.
+	MSK bool
 
 	bufs  map[string]*shardBuffer
 	read  streaming.Checkpoint // where the reader stands
@@ -190,13 +197,52 @@ func (r *Runner) oldest() time.Duration {
 	return d
 }
 
+// Invoker is the Lambda entry of the transform (transform.Handler.Invoke):
+// event JSON in, response JSON out.
+type Invoker interface {
+	Invoke(ctx context.Context, payload []byte) ([]byte, error)
+}
+
+// invokeMSK sends ev to the transform as the event of an MSK source and
+// reads the response back into the Firehose response types.
+func (r *Runner) invokeMSK(ctx context.Context, b streaming.Batch, ev events.KinesisFirehoseEvent) (events.KinesisFirehoseResponse, error) {
+	inv, ok := r.Transform.(Invoker)
+	if !ok {
+		return events.KinesisFirehoseResponse{}, fmt.Errorf("firehose runner: the transform %T has no Invoke for MSK-source events", r.Transform)
+	}
+	msk := transform.MSKEvent{InvocationID: ev.InvocationID, DeliveryStreamArn: ev.DeliveryStreamArn, Region: ev.Region,
+		SourceMSKArn: "local:" + r.Stream, Records: make([]transform.MSKRecord, len(ev.Records))}
+	for i, rec := range ev.Records {
+		ms := rec.ApproximateArrivalTimestamp.UnixMilli()
+		msk.Records[i] = transform.MSKRecord{RecordID: rec.RecordID, ApproximateArrivalTimestamp: ms, KafkaRecordValue: rec.Data,
+			MSKRecordMetadata: transform.MSKRecordMetadata{Offset: b.Records[i].SequenceNumber, PartitionID: b.ShardID, ApproximateArrivalTimestamp: ms}}
+	}
+	payload, err := json.Marshal(msk)
+	if err != nil {
+		return events.KinesisFirehoseResponse{}, fmt.Errorf("encoding the MSK-source event: %w", err)
+	}
+	out, err := inv.Invoke(ctx, payload)
+	if err != nil {
+		return events.KinesisFirehoseResponse{}, err
+	}
+	var resp transform.MSKResponse
+	if err := json.Unmarshal(out, &resp); err != nil {
+		return events.KinesisFirehoseResponse{}, fmt.Errorf("reading the transform's response to an MSK-source event: %w", err)
+	}
+	fr := events.KinesisFirehoseResponse{Records: make([]events.KinesisFirehoseResponseRecord, len(resp.Records))}
+	for i, rr := range resp.Records {
+		fr.Records[i] = events.KinesisFirehoseResponseRecord{RecordID: rr.RecordID, Result: rr.Result, Data: rr.KafkaRecordValue, Metadata: rr.Metadata}
+	}
+	return fr, nil
+}
+
 // handle transforms one batch of a shard.
 func (r *Runner) handle(ctx context.Context, b streaming.Batch) error {
 	ev := events.KinesisFirehoseEvent{InvocationID: "local", DeliveryStreamArn: "local:" + r.Stream, Region: "local"}
 	counts := make([]int, len(b.Records)) // user records per stream record
 	for i, rec := range b.Records {
 		users, aggregated, err := streaming.Deaggregate(rec.Data)
-		if !aggregated || err != nil {
+		if r.MSK || !aggregated || err != nil {
 			// Not aggregated, or broken: hand it over as it is.
 			users = []streaming.Record{{PartitionKey: rec.PartitionKey, Data: rec.Data}}
 		}
@@ -211,7 +257,15 @@ func (r *Runner) handle(ctx context.Context, b streaming.Batch) error {
 			})
 		}
 	}
-	resp, err := r.Transform.Handle(ctx, ev)
+	var (
+		resp events.KinesisFirehoseResponse
+		err  error
+	)
+	if r.MSK {
+		resp, err = r.invokeMSK(ctx, b, ev)
+	} else {
+		resp, err = r.Transform.Handle(ctx, ev)
+	}
 	if err != nil {
 		return fmt.Errorf("transforming %d records of %s: %w", len(ev.Records), b.ShardID, err)
 	}

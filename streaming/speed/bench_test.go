@@ -2,6 +2,7 @@ package speed_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
@@ -128,6 +129,11 @@ func BenchmarkInvoke(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	benchInvoke(b, payload, len(ev.Records))
+}
+
+// benchInvoke runs Handler.Invoke on payload, an event of n records.
+func benchInvoke(b *testing.B, payload []byte, n int) {
 	st, err := storage.NewLocal(filepath.Join(b.TempDir(), "views"))
 	if err != nil {
 		b.Fatal(err)
@@ -143,5 +149,63 @@ func BenchmarkInvoke(b *testing.B) {
 			b.Fatalf("%s %v", out, err)
 		}
 	}
-	reportRate(b, len(ev.Records), cpu)
+	reportRate(b, n, cpu)
+}
+
+// benchKafka is benchBatch as a Kafka event of one partition: the same
+// records, offsets from 0, timestamps the Kinesis arrival times.
+func benchKafka(b *testing.B) ([]byte, int) {
+	ev, _ := benchBatch(10_000)
+	kev := speed.KafkaEvent{EventSource: speed.SourceMSK, Records: map[string][]speed.KafkaRecord{}}
+	for i, r := range ev.Records {
+		kev.Records["events-0"] = append(kev.Records["events-0"], speed.KafkaRecord{Topic: "events", Offset: int64(i),
+			Timestamp: r.Kinesis.ApproximateArrivalTimestamp.UnixMilli(), TimestampType: "CREATE_TIME",
+			Key: []byte(r.Kinesis.PartitionKey), Value: r.Kinesis.Data})
+	}
+	payload, err := json.Marshal(kev)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return payload, len(ev.Records)
+}
+
+// BenchmarkInvokeKafka is BenchmarkInvoke on the same records as a Kafka
+// event.
+func BenchmarkInvokeKafka(b *testing.B) {
+	payload, n := benchKafka(b)
+	benchInvoke(b, payload, n)
+}
+
+// BenchmarkParseKafkaEvent is the handler's scanner on the Kafka event of
+// BenchmarkInvokeKafka; BenchmarkDecodeKafkaEvent is the alternative,
+// encoding/json into events.KafkaEvent and the values base64-decoded.
+func BenchmarkParseKafkaEvent(b *testing.B) {
+	payload, n := benchKafka(b)
+	b.SetBytes(int64(len(payload)))
+	cpu := cpuTime()
+	for b.Loop() {
+		ev, err := speed.ParseKafkaEvent(payload)
+		if err != nil || len(ev.Records["events-0"]) != n {
+			b.Fatal(err)
+		}
+	}
+	reportRate(b, n, cpu)
+}
+
+func BenchmarkDecodeKafkaEvent(b *testing.B) {
+	payload, n := benchKafka(b)
+	b.SetBytes(int64(len(payload)))
+	cpu := cpuTime()
+	for b.Loop() {
+		var ev events.KafkaEvent
+		if err := json.Unmarshal(payload, &ev); err != nil || len(ev.Records["events-0"]) != n {
+			b.Fatal(err)
+		}
+		for _, r := range ev.Records["events-0"] {
+			if _, err := base64.StdEncoding.DecodeString(r.Value); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	reportRate(b, n, cpu)
 }

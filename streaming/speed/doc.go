@@ -1,7 +1,11 @@
 // Package speed is the speed layer: the handler a Kinesis event source
 // mapping invokes (events.KinesisEvent in, events.KinesisEventResponse out)
-// and the local runner that feeds it from a stream on this machine or an
-// emulator.
+// or a Kafka one (KafkaEvent in, KafkaEventResponse out: records of an MSK
+// or self-managed topic by partition, objects keyed
+// <topic>-<partition>-<first offset>-<last offset>, failures by offset, a
+// null value counted as event.ReasonTombstone), and the local runners that
+// feed it from a stream on this machine or an emulator (Runner for Kinesis,
+// KafkaRunner for a Kafka consumer group).
 //
 // Per invocation the handler de-aggregates KPL records, validates every
 // user record with internal/event (invalid ones are counted by reason in a

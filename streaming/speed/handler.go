@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -92,8 +93,11 @@ type Result struct {
 	Objects     []Object       // written
 	Failed      []Object       // not written: their records are retried
 	// Failures names, per shard, the first record of the batch whose
-	// window was not written.
+	// window was not written (Kinesis events).
 	Failures []events.KinesisBatchItemFailure
+	// KafkaFailures is Failures for Kafka events: per partition, the
+	// offset of the first record whose window was not written.
+	KafkaFailures []KafkaBatchItemFailure
 }
 
 // InvalidTotal is the number of records skipped as invalid.
@@ -120,18 +124,38 @@ func (h *Handler) Handle(ctx context.Context, ev events.KinesisEvent) (events.Ki
 	return events.KinesisEventResponse{BatchItemFailures: res.Failures}, nil
 }
 
-// shardBatch is the records of one shard in one event, in event order.
+// shardBatch is the records of one shard (Kinesis) or partition (Kafka)
+// in one event, in event order.
 type shardBatch struct {
-	shard   string
-	records []*events.KinesisEventRecord
+	shard   string // the object key's prefix: the shard id, or "<topic>-<partition>"
+	kafka   bool   // Kafka records: no KPL de-aggregation, failures by offset
+	records []item
+
+	topic     string // Kafka only
+	partition int64
+}
+
+// item is one stream record of a shard batch.
+type item struct {
+	pos      string    // the Kinesis sequence number
+	offset   int64     // the Kafka offset
+	data     []byte    // nil for a Kafka tombstone
+	received time.Time // the arrival time; zero for none
 }
 
 // Process does the work of Handle, emits the metrics and logs the objects
 // not written, and returns what it did.
 func (h *Handler) Process(ctx context.Context, ev events.KinesisEvent) Result {
 	res := h.process(ctx, ev)
+	h.report(&res)
+	return res
+}
+
+// report emits the metrics of one invocation and logs the objects not
+// written.
+func (h *Handler) report(res *Result) {
 	if h.Metrics != nil {
-		if err := writeMetrics(h.Metrics, h.Stage, h.now(), &res); err != nil && h.Log != nil {
+		if err := writeMetrics(h.Metrics, h.Stage, h.now(), res); err != nil && h.Log != nil {
 			// Metrics are best effort: the objects are written.
 			fmt.Fprintf(h.Log, "speed: %v\n", err)
 		}
@@ -142,7 +166,6 @@ func (h *Handler) Process(ctx context.Context, ev events.KinesisEvent) Result {
 			fmt.Fprintf(h.Log, "speed: %v\n", o.Err)
 		}
 	}
-	return res
 }
 
 func (h *Handler) process(ctx context.Context, ev events.KinesisEvent) Result {
@@ -156,23 +179,26 @@ func (h *Handler) process(ctx context.Context, ev events.KinesisEvent) Result {
 			res.UserRecords++
 			continue
 		}
-		var b *shardBatch
-		for _, sb := range batches {
-			if sb.shard == shard {
-				b = sb
-				break
-			}
-		}
-		if b == nil {
-			b = &shardBatch{shard: shard}
-			batches = append(batches, b)
-		}
-		b.records = append(b.records, rec)
+		b := batchFor(&batches, shard, false)
+		b.records = append(b.records, item{pos: rec.Kinesis.SequenceNumber, data: rec.Kinesis.Data,
+			received: rec.Kinesis.ApproximateArrivalTimestamp.Time})
 	}
 	for _, b := range batches {
 		h.processShard(ctx, b, &res)
 	}
 	return res
+}
+
+// batchFor returns the batch of shard, adding it at the end when new.
+func batchFor(batches *[]*shardBatch, shard string, kafka bool) *shardBatch {
+	for _, sb := range *batches {
+		if sb.shard == shard {
+			return sb
+		}
+	}
+	b := &shardBatch{shard: shard, kafka: kafka}
+	*batches = append(*batches, b)
+	return b
 }
 
 // hourState collects the aggregates of one hour of one shard batch.
@@ -211,20 +237,28 @@ func (h *Handler) processShard(ctx context.Context, b *shardBatch, res *Result) 
 		deaggregate = KPL
 	}
 	one := make([][]byte, 1)
-	for i, rec := range b.records {
-		data := rec.Kinesis.Data
-		one[0] = data
+	for i := range b.records {
+		rec := &b.records[i]
+		one[0] = rec.data
 		users := one
-		recs, aggregated, err := deaggregate(data)
-		if err != nil {
-			res.UserRecords++
-			res.Invalid[ReasonBadAggregate]++
-			continue
+		if b.kafka {
+			if rec.data == nil {
+				res.UserRecords++
+				res.Invalid[string(event.ReasonTombstone)]++
+				continue
+			}
+		} else {
+			recs, aggregated, err := deaggregate(rec.data)
+			if err != nil {
+				res.UserRecords++
+				res.Invalid[ReasonBadAggregate]++
+				continue
+			}
+			if aggregated {
+				users = recs
+			}
 		}
-		if aggregated {
-			users = recs
-		}
-		received := rec.Kinesis.ApproximateArrivalTimestamp.Time
+		received := rec.received
 		if received.IsZero() {
 			received = h.now()
 		}
@@ -271,8 +305,10 @@ func (h *Handler) processShard(ctx context.Context, b *shardBatch, res *Result) 
 	if len(hours) == 0 {
 		return
 	}
-	first := b.records[0].Kinesis.SequenceNumber
-	lastSeq := b.records[len(b.records)-1].Kinesis.SequenceNumber
+	first, lastSeq := b.records[0].pos, b.records[len(b.records)-1].pos
+	if b.kafka {
+		first, lastSeq = strconv.FormatInt(b.records[0].offset, 10), strconv.FormatInt(b.records[len(b.records)-1].offset, 10)
+	}
 	slices.SortFunc(hours, func(x, y *hourState) int { return x.start.Compare(y.start) })
 	failedAt := -1
 	for _, hs := range hours {
@@ -286,9 +322,13 @@ func (h *Handler) processShard(ctx context.Context, b *shardBatch, res *Result) 
 		}
 		res.Objects = append(res.Objects, o)
 	}
-	if failedAt >= 0 {
-		res.Failures = append(res.Failures, events.KinesisBatchItemFailure{
-			ItemIdentifier: b.records[failedAt].Kinesis.SequenceNumber})
+	switch {
+	case failedAt < 0:
+	case b.kafka:
+		res.KafkaFailures = append(res.KafkaFailures, KafkaBatchItemFailure{ItemIdentifier: KafkaItemIdentifier{
+			Partition: b.shard, Offset: b.records[failedAt].offset}})
+	default:
+		res.Failures = append(res.Failures, events.KinesisBatchItemFailure{ItemIdentifier: b.records[failedAt].pos})
 	}
 }
 
@@ -362,7 +402,8 @@ func (h *Handler) writeHour(ctx context.Context, shard, first, last string, hs *
 }
 
 // ObjectKey is the key of the speed object of one hour of one shard batch:
-// speed/dt=YYYY-MM-DD/hour=HH/<shard>-<first>-<last>.parquet.
+// speed/dt=YYYY-MM-DD/hour=HH/<shard>-<first>-<last>.parquet. For Kafka the
+// shard is "<topic>-<partition>" and first and last are offsets.
 func ObjectKey(shard, firstSeq, lastSeq string, hour time.Time) string {
 	hour = hour.UTC()
 	return fmt.Sprintf("%sdt=%s/hour=%02d/%s-%s-%s.parquet", glue.SpeedView.Prefix,

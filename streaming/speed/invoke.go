@@ -2,6 +2,7 @@ package speed
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -13,26 +14,38 @@ import (
 )
 
 // Invoke implements the aws-lambda-go lambda.Handler interface: it reads
-// the Kinesis event JSON itself (ParseKinesisEvent, several times faster
-// than the runtime's reflection-based decoding, which costs more than the
-// handler's own work) and does what Handle does. A payload that is not a
-// Kinesis event is an error: the invocation fails and the event source
-// mapping retries it.
+// the event JSON itself (several times faster than the runtime's
+// reflection-based decoding, which costs more than the handler's own work),
+// tells a Kinesis event from a Kafka one by eventSource and the records'
+// shape, does what Handle or HandleKafka does, and answers in that event
+// source mapping's partial-batch form. A payload that is neither kind is an
+// error: the invocation fails and the event source mapping retries it.
 func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
-	ev, err := ParseKinesisEvent(payload)
+	kin, kaf, err := parseEvent(payload)
 	if err != nil {
 		return nil, err
 	}
-	res := h.Process(ctx, ev)
-	failures := res.Failures
-	if failures == nil {
-		failures = []events.KinesisBatchItemFailure{}
+	var resp any
+	if kaf != nil {
+		res := h.ProcessKafka(ctx, *kaf)
+		resp = KafkaEventResponse{BatchItemFailures: nonNil(res.KafkaFailures)}
+	} else {
+		res := h.Process(ctx, *kin)
+		resp = events.KinesisEventResponse{BatchItemFailures: nonNil(res.Failures)}
 	}
-	out, err := json.Marshal(events.KinesisEventResponse{BatchItemFailures: failures})
+	out, err := json.Marshal(resp)
 	if err != nil {
 		return nil, fmt.Errorf("encoding the speed handler's response: %w", err)
 	}
 	return out, nil
+}
+
+// nonNil makes an empty failure list encode as [], as the mappings expect.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }
 
 // ParseKinesisEvent decodes Kinesis event JSON as encoding/json does into
@@ -71,6 +84,7 @@ func ParseKinesisEvent(payload []byte) (events.KinesisEvent, error) {
 }
 
 type evParser struct {
+	what string // what is read, for errors ("" = a Kinesis event)
 	s    []byte
 	pos  int
 	src  string // the payload as one string, made on first use
@@ -78,7 +92,7 @@ type evParser struct {
 }
 
 func (p *evParser) errorf(what string) error {
-	return fmt.Errorf("reading Kinesis event JSON at byte %d: %s", p.pos, what)
+	return fmt.Errorf("reading %s JSON at byte %d: %s", cmp.Or(p.what, "Kinesis event"), p.pos, what)
 }
 
 func (p *evParser) ws() {

@@ -1,7 +1,10 @@
 // Package transform is the Firehose transform of lambdastack: for each
 // record of a Firehose processing event it de-aggregates KPL records,
 // validates and enriches the event (internal/event) and returns every
-// recordId exactly once.
+// recordId exactly once. Events from an MSK source carry kafkaRecordValue
+// (and mskRecordMetadata) instead of data and are answered in
+// kafkaRecordValue, under the same rules; their values are never KPL, and a
+// null value (a Kafka tombstone) is kept under errors/tombstone/.
 //
 // Valid events come back Ok as one enriched JSON line with the partition
 // keys route=events, dt and hour. Rejected events are kept: Ok, as an error

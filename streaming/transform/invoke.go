@@ -119,21 +119,32 @@ func (h *Handler) appendRecord(out, id []byte, r *inRecord, payload []byte, now 
 	if r.hasArrival {
 		received = time.UnixMilli(r.arrivalMs)
 	}
+	var (
+		res result
+		k   keys
+	)
+	if r.kafka && !r.hasData {
+		sc.text, k = rejected(sc.text[:0], tombstone, nil, received)
+		return appendOk(out, id, sc.text, &k, true), true
+	}
 	data, ok := r.decode(payload, sc.decoded[:0])
 	if !ok {
 		return appendFailed(out, id), false
 	}
 	sc.decoded = data
-	var (
-		res result
-		k   keys
-	)
-	sc.text, res, k = h.record(&sc.en, sc.text[:0], data, received)
+	if r.kafka {
+		sc.text, k = one(&sc.en, sc.text[:0], data, received)
+	} else {
+		sc.text, res, k = h.record(&sc.en, sc.text[:0], data, received)
+	}
 	if res != resultOk {
 		return appendFailed(out, id), false
 	}
-	return appendOk(out, id, sc.text, &k), true
+	return appendOk(out, id, sc.text, &k, r.kafka), true
 }
+
+// tombstone is the rejection of a Kafka record whose value is null.
+var tombstone = &event.Rejection{Reason: event.ReasonTombstone, Detail: "the Kafka record's value is null (a tombstone)"}
 
 // scratch holds the buffers one Invoke needs, reused across invocations.
 type scratch struct {
@@ -155,10 +166,16 @@ func appendFailed(out, id []byte) []byte {
 	return append(out, `,"result":"ProcessingFailed"}`...)
 }
 
-func appendOk(out, id, text []byte, k *keys) []byte {
+// appendOk appends an Ok entry, its data under kafkaRecordValue for a
+// record from an MSK source.
+func appendOk(out, id, text []byte, k *keys, kafka bool) []byte {
 	out = append(out, `{"recordId":`...)
 	out = append(out, id...)
-	out = append(out, `,"result":"Ok","data":"`...)
+	if kafka {
+		out = append(out, `,"result":"Ok","kafkaRecordValue":"`...)
+	} else {
+		out = append(out, `,"result":"Ok","data":"`...)
+	}
 	out = appendBase64(out, text)
 	out = append(out, `","metadata":{"partitionKeys":{"route":"`...)
 	out = append(out, k.route...) // reason codes and "events": nothing to escape
@@ -181,6 +198,9 @@ type inRecord struct {
 	hasData    bool
 	arrivalMs  int64
 	hasArrival bool
+	// kafka marks a record from an MSK source: its data came as
+	// kafkaRecordValue, or it has mskRecordMetadata.
+	kafka bool
 }
 
 // idJSON returns the recordId as a JSON string.
@@ -338,6 +358,9 @@ func scanEventWith(p []byte, fn func(r *inRecord) error, onRecords func() error)
 				case "recordId":
 					r.id, ok = s.str()
 					r.hasID = ok
+				case "kafkaRecordValue":
+					r.kafka = true
+					fallthrough
 				case "data":
 					if s.peek() == 'n' {
 						ok = s.literal("null")
@@ -356,6 +379,9 @@ func scanEventWith(p []byte, fn func(r *inRecord) error, onRecords func() error)
 						}
 						r.hasArrival = r.arrivalMs > 0 // 0 means not set
 					}
+				case "mskRecordMetadata":
+					r.kafka = true
+					ok = s.skipValue(1)
 				default:
 					ok = s.skipValue(1)
 				}

@@ -181,9 +181,13 @@ func (s *scan) key() (string, bool) {
 		return "data", true
 	case "approximateArrivalTimestamp":
 		return "approximateArrivalTimestamp", true
+	case "kafkaRecordValue":
+		return "kafkaRecordValue", true
+	case "mskRecordMetadata":
+		return "mskRecordMetadata", true
 	}
 	// encoding/json also matches keys case-insensitively.
-	for _, name := range [...]string{"records", "recordId", "data", "approximateArrivalTimestamp"} {
+	for _, name := range [...]string{"records", "recordId", "data", "approximateArrivalTimestamp", "kafkaRecordValue", "mskRecordMetadata"} {
 		if len(k) == len(name) && bytes.EqualFold(k, []byte(name)) {
 			return name, true
 		}

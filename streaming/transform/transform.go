@@ -147,6 +147,14 @@ func one(en *event.Enricher, dst, data []byte, received time.Time) ([]byte, keys
 		dst = dst[:start]
 		rej = &event.Rejection{Reason: event.ReasonBadValue, Field: "event_time", Detail: "no dt and hour partition for this time"}
 	}
+	return rejected(dst[:start], rej, data, received)
+}
+
+// rejected appends the error envelope of a rejected record,
+// newline-terminated, and returns its partition keys: the route of its
+// reason, the dt and hour it was received.
+func rejected(dst []byte, rej *event.Rejection, data []byte, received time.Time) ([]byte, keys) {
+	var k keys
 	r := received.UTC()
 	dst = AppendEnvelope(dst, rej, data, r)
 	k.route = routeFor(rej.Reason)
@@ -158,7 +166,7 @@ func one(en *event.Enricher, dst, data []byte, received time.Time) ([]byte, keys
 // errorRoutes holds "errors/<reason>" per reason, built once.
 var errorRoutes = func() map[event.Reason]string {
 	m := map[event.Reason]string{}
-	for _, r := range event.Reasons() {
+	for _, r := range event.StreamReasons() {
 		m[r] = RouteErrorsPrefix + string(r)
 	}
 	return m
