@@ -120,6 +120,25 @@ func BenchmarkDecodeEvent(b *testing.B) {
 	reportRate(b, len(ev.Records), cpu)
 }
 
+// BenchmarkParseEvent is the handler's own reader on the event of
+// BenchmarkDecodeEvent, the reference it replaces.
+func BenchmarkParseEvent(b *testing.B) {
+	ev, _ := benchBatch(10_000)
+	payload, err := json.Marshal(ev)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(payload)))
+	cpu := cpuTime()
+	for b.Loop() {
+		got, err := speed.ParseKinesisEvent(payload)
+		if err != nil || len(got.Records) != len(ev.Records) {
+			b.Fatal(err)
+		}
+	}
+	reportRate(b, len(ev.Records), cpu)
+}
+
 // BenchmarkInvoke is what the deployed function does per batch: the event
 // JSON in (ParseKinesisEvent instead of the runtime's encoding/json, see
 // BenchmarkDecodeEvent), the handler's work, the response JSON out.

@@ -426,10 +426,18 @@ func safeName(s string) bool {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '_' || c == '.' || c == '-') {
+		if !nameByte[s[i]] {
 			return false
 		}
 	}
 	return true
 }
+
+// nameByte marks the bytes of a safe name: one load per byte, where the
+// comparisons took 6% of BenchmarkHandle (two names per record).
+var nameByte = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '_' || c == '.' || c == '-'
+	}
+	return t
+}()
