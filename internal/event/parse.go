@@ -432,12 +432,15 @@ func parseWith(data []byte, enriched, dropAttrs bool) (Event, *Rejection) {
 		s.pos++
 	} else {
 		for s.err == nil {
-			key := s.str()
-			s.expect(':')
-			if s.err != nil {
-				break
+			id, ok := s.knownKey()
+			if !ok {
+				key := s.str()
+				s.expect(':')
+				if s.err != nil {
+					break
+				}
+				id = fieldID(key)
 			}
-			id := fieldID(key)
 			if id == fReceivedTime && !enriched {
 				id = fUnknown
 			}
