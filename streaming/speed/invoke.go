@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -201,14 +202,34 @@ func (p *evParser) span() (lo, hi int, slow []byte, err error) {
 		return 0, 0, nil, p.errorf("unterminated string")
 	}
 	hi = lo + i
-	for _, c := range p.s[lo:hi] {
-		if c < 0x20 || c >= 0x80 || c == '\\' {
-			slow, err = p.slowString(lo - 1)
-			return 0, 0, slow, err
-		}
+	if !plainASCII(p.s[lo:hi]) {
+		slow, err = p.slowString(lo - 1)
+		return 0, 0, slow, err
 	}
 	p.pos = hi + 1
 	return lo, hi, nil, nil
+}
+
+// plainASCII reports whether b has only printable ASCII bytes other than
+// the backslash, eight at a time (a record's ids and ARNs are 40 to 70
+// bytes).
+func plainASCII(b []byte) bool {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	for ; len(b) >= 8; b = b[8:] {
+		x := binary.LittleEndian.Uint64(b)
+		bs := x ^ (lo * '\\')
+		// With no byte at or above 0x80, x-0x20 borrows into a byte's top
+		// bit exactly when that byte is below 0x20.
+		if x&hi != 0 || ((x-lo*0x20)|(bs-lo)&^bs)&hi != 0 {
+			return false
+		}
+	}
+	for _, c := range b {
+		if c < 0x20 || c >= 0x80 || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 // slowString decodes a string with escapes, control or non-ASCII bytes as
