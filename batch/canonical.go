@@ -17,6 +17,12 @@ type canonical struct {
 }
 
 // lineScanner walks one line written by event.AppendJSON.
+//
+// What it buys: parseCanonical reads an enriched line in 270 ns
+// where event.ParseEnrichedLean, which it stands in front of, takes
+// 835 ns (go test -run '^$' -bench 'ParseCanonical|ParseEnrichedLean'
+// -cpu 1 ./batch/). It matches AppendJSON's layout field by field rather
+// than tokenizing, which is why it is not the event package's scanner.
 type lineScanner struct {
 	b   []byte
 	pos int

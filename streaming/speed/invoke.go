@@ -77,6 +77,17 @@ func ParseKinesisEvent(payload []byte) (events.KinesisEvent, error) {
 	return ev, p.end()
 }
 
+// evParser reads a Kinesis or Kafka event into aws-lambda-go's types as
+// encoding/json does (the tests hold ParseKinesisEvent to that).
+//
+// What it buys: on the 10,000-record event of the benchmarks it reads
+// 0.88M records per CPU-second where encoding/json reads 0.15M
+// (5.8x), and Kafka events 0.86M against 0.24M (3.5x):
+//
+//	go test -run '^$' -bench 'ParseEvent|DecodeEvent|ParseKafkaEvent|DecodeKafkaEvent' -cpu 1 ./streaming/speed/
+//
+// It is not streaming/transform's scanner, which hands records on as
+// spans of the payload; this one builds the typed event Process takes.
 type evParser struct {
 	what string // what is read, for errors ("" = a Kinesis event)
 	s    []byte
