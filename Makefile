@@ -5,6 +5,8 @@ GO    ?= go
 # silences it for the listed major versions, so list the one installed
 # (the banner is a warning only: synth works on it).
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := $(shell node -p 'process.versions.node.split(".")[0]' 2>/dev/null)
+# The CDK CLI's AWS SDK warns likewise that Node 20 support ends (a warning too).
+export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED := true
 
 # Tools installed into ./bin by exact version (nothing global).
 BIN               := $(CURDIR)/bin

@@ -79,7 +79,7 @@ func DefaultConfig() Config {
 		RawInfrequentDays:         30,
 		RawGlacierDays:            90,
 		AthenaBytesScannedLimitMB: 10240,
-		Destroy:                   true,
+		Destroy:                   false,
 		Stream:                    StreamKinesis,
 		MSK:                       DefaultMSKConfig(),
 	}

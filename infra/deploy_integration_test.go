@@ -57,16 +57,17 @@ func TestIntegrationDeploy(t *testing.T) {
 		t.Fatal(err)
 	}
 	vars := map[string]string{
-		"AWS_ENDPOINT_URL":                              smokeEndpoint,
-		"AWS_ACCESS_KEY_ID":                             "testing",
-		"AWS_SECRET_ACCESS_KEY":                         "testing",
-		"AWS_REGION":                                    smokeRegion,
-		"AWS_DEFAULT_REGION":                            smokeRegion,
-		"AWS_CONFIG_FILE":                               empty,
-		"AWS_SHARED_CREDENTIALS_FILE":                   empty,
-		"CDK_DEFAULT_ACCOUNT":                           smokeAccount,
-		"CDK_DEFAULT_REGION":                            smokeRegion,
-		"JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "1",
+		"AWS_ENDPOINT_URL":            smokeEndpoint,
+		"AWS_ACCESS_KEY_ID":           "testing",
+		"AWS_SECRET_ACCESS_KEY":       "testing",
+		"AWS_REGION":                  smokeRegion,
+		"AWS_DEFAULT_REGION":          smokeRegion,
+		"AWS_CONFIG_FILE":             empty,
+		"AWS_SHARED_CREDENTIALS_FILE": empty,
+		"CDK_DEFAULT_ACCOUNT":         smokeAccount,
+		"CDK_DEFAULT_REGION":          smokeRegion,
+		// The CLI's AWS SDK warns that Node 20 support ends; only a warning.
+		"AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED": "true",
 	}
 	for _, k := range []string{"AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_DEFAULT_PROFILE"} {
 		t.Setenv(k, "")

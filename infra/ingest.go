@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 
-	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskinesis"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskinesisfirehose"
@@ -51,10 +50,7 @@ type Ingest struct {
 func NewIngest(scope constructs.Construct, id string, props *IngestProps) *Ingest {
 	c := constructs.NewConstruct(scope, &id)
 	cfg := props.Config
-	removal := awscdk.RemovalPolicy_RETAIN
-	if cfg.Destroy {
-		removal = awscdk.RemovalPolicy_DESTROY
-	}
+	removal := removalPolicy(cfg.Destroy)
 	role := awsiam.NewRole(c, jsii.String("Role"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("firehose.amazonaws.com"), nil),
 		Description: jsii.String("Firehose: read the event stream, run the transform, write the raw bucket"),

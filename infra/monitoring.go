@@ -54,10 +54,7 @@ type Monitoring struct {
 func NewMonitoring(scope constructs.Construct, id string, props *MonitoringProps) *Monitoring {
 	c := constructs.NewConstruct(scope, &id)
 	cfg := props.Config
-	removal := awscdk.RemovalPolicy_RETAIN
-	if cfg.Destroy {
-		removal = awscdk.RemovalPolicy_DESTROY
-	}
+	removal := removalPolicy(cfg.Destroy)
 	key := awskms.NewKey(c, jsii.String("TopicKey"), &awskms.KeyProps{
 		Description:       jsii.String("Encrypts the lambdastack " + cfg.Stage + " alarm topic"),
 		EnableKeyRotation: jsii.Bool(true),

@@ -125,7 +125,7 @@ func TestStackMSK(t *testing.T) {
 			t.Fatalf("%d topic resources, want 1", len(topics))
 		}
 		for _, p := range topics {
-			if p["Topic"] != MSKTopic || p["Partitions"] != "6" || p["RetentionMs"] != "172800000" || p["DeleteOnRemove"] != "true" {
+			if p["Topic"] != MSKTopic || p["Partitions"] != "6" || p["RetentionMs"] != "172800000" || p["DeleteOnRemove"] != "false" { // the default keeps the topic (destroy=false)
 				t.Errorf("topic properties %v", p)
 			}
 			if b, _ := json.Marshal(p["BootstrapBrokers"]); !strings.Contains(string(b), "BootstrapBrokerStringSaslIam") {

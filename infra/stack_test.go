@@ -137,6 +137,23 @@ func TestStackDefault(t *testing.T) {
 		})
 	})
 
+	t.Run("deleting the stack keeps data, keys and logs unless destroy is set", func(t *testing.T) {
+		kept := map[string]bool{"AWS::S3::Bucket": true, "AWS::Logs::LogGroup": true, "AWS::KMS::Key": true, "AWS::DynamoDB::Table": true}
+		n := 0
+		for id, r := range s.json["Resources"].(map[string]interface{}) {
+			res := r.(map[string]interface{})
+			if typ, _ := res["Type"].(string); kept[typ] {
+				n++
+				if res["DeletionPolicy"] != "Retain" || res["UpdateReplacePolicy"] != "Retain" {
+					t.Errorf("%s (%s): DeletionPolicy %v, UpdateReplacePolicy %v, want Retain by default", id, typ, res["DeletionPolicy"], res["UpdateReplacePolicy"])
+				}
+			}
+		}
+		if n == 0 {
+			t.Fatal("no buckets, log groups, keys or tables in the default template")
+		}
+	})
+
 	t.Run("buckets are private, encrypted, TLS-only, logged", func(t *testing.T) {
 		buckets := s.resources("AWS::S3::Bucket")
 		if len(buckets) != 4 {

@@ -31,10 +31,7 @@ type DataBuckets struct {
 func NewDataBuckets(scope constructs.Construct, id string, props *DataBucketsProps) *DataBuckets {
 	c := constructs.NewConstruct(scope, &id)
 	cfg := props.Config
-	removal := awscdk.RemovalPolicy_RETAIN
-	if cfg.Destroy {
-		removal = awscdk.RemovalPolicy_DESTROY
-	}
+	removal := removalPolicy(cfg.Destroy)
 	days := func(n int) awscdk.Duration { return awscdk.Duration_Days(jsii.Number(float64(n))) }
 	abortUploads := &awss3.LifecycleRule{
 		Id:                                  jsii.String("abort-incomplete-uploads"),

@@ -22,10 +22,7 @@ type EventStream struct {
 func NewEventStream(scope constructs.Construct, id string, props *EventStreamProps) *EventStream {
 	c := constructs.NewConstruct(scope, &id)
 	cfg := props.Config
-	removal := awscdk.RemovalPolicy_RETAIN
-	if cfg.Destroy {
-		removal = awscdk.RemovalPolicy_DESTROY
-	}
+	removal := removalPolicy(cfg.Destroy)
 	// The AWS-managed aws/kinesis key: KMS encryption at rest without a
 	// customer key's monthly and per-request cost, usable by every consumer
 	// the stream's own grants allow.

@@ -123,10 +123,7 @@ func NewWorkflow(scope constructs.Construct, id string, props *WorkflowProps) (*
 	}
 	c := constructs.NewConstruct(scope, &id)
 	w := &Workflow{Construct: c, StaleAfterSkips: staleAfterSkips(cfg), config: cfg}
-	removal := awscdk.RemovalPolicy_RETAIN
-	if cfg.Destroy {
-		removal = awscdk.RemovalPolicy_DESTROY
-	}
+	removal := removalPolicy(cfg.Destroy)
 	w.LockTable = awsdynamodb.NewTable(c, jsii.String("Lock"), &awsdynamodb.TableProps{
 		PartitionKey: &awsdynamodb.Attribute{Name: jsii.String("pk"), Type: awsdynamodb.AttributeType_STRING},
 		BillingMode:  awsdynamodb.BillingMode_PAY_PER_REQUEST,

@@ -6,6 +6,9 @@ import (
 
 func init() {
 	Register(Panel{ID: "chart-active-users", Title: "Daily, weekly and monthly active users",
+		Window: func(d Data) string {
+			return dayWindow(d.Results["active_users_per_day"], "day", "active_users_per_day: the last 30 days")
+		},
 		Body: func(d Data) string { return activeUsers(d.Results["active_users_per_day"]) }})
 }
 

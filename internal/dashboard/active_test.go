@@ -30,7 +30,7 @@ func TestActiveUsersPanel(t *testing.T) {
 		t.Fatal("no chart-active-users card")
 	}
 	card := page[i : i+strings.Index(page[i:], "</div>\n")]
-	for _, s := range []string{"<svg", "2026-11-21 DAU: 150", "2026-11-22 DAU: 120", "2026-11-22 WAU: 210", "2026-11-22 MAU: 210"} {
+	for _, s := range []string{"<svg", "days 2026-11-21 to 2026-11-22 UTC (active_users_per_day: the last 30 days)", "2026-11-21 DAU: 150", "2026-11-22 DAU: 120", "2026-11-22 WAU: 210", "2026-11-22 MAU: 210"} {
 		if !strings.Contains(card, s) {
 			t.Errorf("panel lacks %q", s)
 		}

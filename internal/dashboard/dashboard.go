@@ -43,7 +43,9 @@ const (
 type Panel struct {
 	ID, Title string
 	Wide      bool
-	Body      func(Data) string
+	// Window says what span the panel's data covers (nil: nothing shown).
+	Window func(Data) string
+	Body   func(Data) string
 }
 
 var panels []Panel
@@ -98,7 +100,11 @@ svg text.val{font-size:10px;fill:#1a202c}
 	card(&b, "chart-top-event-types", "Top event types", "the 24 hours before the page was generated (top_event_types)", false, topTypes(d.Results["top_event_types"]))
 	card(&b, "chart-rejected", "Rejected records by reason", dayWindow(d.Results["rejected_by_reason"], "day", "by day received; rejected_by_reason: the last 30 days"), false, rejected(d.Results["rejected_by_reason"]))
 	for _, p := range panels {
-		card(&b, p.ID, p.Title, "", p.Wide, p.Body(d))
+		window := ""
+		if p.Window != nil {
+			window = p.Window(d)
+		}
+		card(&b, p.ID, p.Title, window, p.Wide, p.Body(d))
 	}
 	b.WriteString("</div>\n</body></html>\n")
 	_, err := io.WriteString(w, b.String())

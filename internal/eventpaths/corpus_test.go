@@ -68,29 +68,21 @@ func (f fields) json() string {
 		n++
 		b.WriteString(strconv.Quote(k) + ":" + v)
 	}
-	for _, sf := range []struct {
-		k string
-		v str
-	}{{"event_id", f.id}, {"event_type", f.typ}} {
-		if sf.v.nul {
-			add(sf.k, "null")
-		} else if sf.v.set {
-			add(sf.k, jsonString(sf.v.v))
+	addStr := func(k string, v str) {
+		if v.nul {
+			add(k, "null")
+		} else if v.set {
+			add(k, jsonString(v.v))
 		}
 	}
+	addStr("event_id", f.id)
+	addStr("event_type", f.typ)
 	if f.timeJSON != "" {
 		add("event_time", f.timeJSON)
 	}
-	for _, sf := range []struct {
-		k string
-		v str
-	}{{"user_id", f.user}, {"session_id", f.session}, {"source", f.source}} {
-		if sf.v.nul {
-			add(sf.k, "null")
-		} else if sf.v.set {
-			add(sf.k, jsonString(sf.v.v))
-		}
-	}
+	addStr("user_id", f.user)
+	addStr("session_id", f.session)
+	addStr("source", f.source)
 	if f.valueJSON != "" {
 		add("value", f.valueJSON)
 	}

@@ -3,13 +3,11 @@ package pipeline_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
-	"time"
 
 	"github.com/lambdastack/lambdastack/internal/awscfg"
-	"github.com/lambdastack/lambdastack/internal/gen"
 	"github.com/lambdastack/lambdastack/internal/pipeline"
-	"github.com/lambdastack/lambdastack/internal/storage"
 	"github.com/lambdastack/lambdastack/internal/testenv"
 	"github.com/lambdastack/lambdastack/streaming"
 )
@@ -37,50 +35,63 @@ func faultyRun(t *testing.T, seed uint64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw, err := storage.OpenWith(ctx, "s3://"+rawBucket+"/", &cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	vs, err := storage.OpenWith(ctx, "s3://"+viewsBucket+"/", &cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kc := cfg.Kinesis()
-	now := time.Now().UTC()
-	rep, err := pipeline.Run(ctx, pipeline.Config{
-		Gen: gen.Config{Seed: 13, Events: 1500, Start: now.Add(-3 * time.Hour), Hours: 3, Users: 200,
-			Types: gen.DefaultTypes[:5], Sources: gen.DefaultSources, BadRatio: 0.03, DupRatio: 0.03, LateRatio: 0.05},
-		Now:         now,
-		Lateness:    15 * time.Minute,
-		Stream:      streamName,
-		Sink:        &streaming.KinesisSink{API: kc, Stream: streamName},
-		Source:      &streaming.KinesisSource{API: kc, Stream: streamName},
-		Producer:    streaming.ProducerConfig{Senders: 1}, // moto loses records under concurrent writers
-		BufferBytes: 64 << 10,
-		ReadLimit:   200,
-		Raw:         raw,
-		Views:       vs,
-		Log:         testWriter{t},
-		// A dropped or cut reply to PutRecords makes the SDK send the
-		// records again: Kinesis holds them twice, as it may in AWS.
-		Redelivery: true,
-	})
+	rc := emulatorRun(t, cfg, rawBucket, viewsBucket, streamName, 10+seed)
+	rc.BufferBytes, rc.ReadLimit = 64<<10, 200
+	// A dropped or cut reply to PutRecords makes the SDK send the records
+	// again: Kinesis holds them twice, as it may in AWS.
+	rc.Redelivery = true
+	rep, err := pipeline.Run(ctx, rc)
 	st := proxy.Stats()
 	t.Logf("fault proxy: %s", st)
 	if err != nil {
 		t.Fatalf("the run failed under faults: %v", err)
 	}
 	rep.Write(testWriter{t})
-	rc := rep.Reconciled
-	if !rc.OK() {
-		t.Fatalf("the merged view does not reconcile under faults: %v", rc.Problems)
+	rec := rep.Reconciled
+	if !rec.OK() {
+		t.Fatalf("the merged view does not reconcile under faults: %v", rec.Problems)
 	}
-	if rc.Expected == 0 || rc.Events["batch"] == 0 || rc.Events["speed"] == 0 {
-		t.Fatalf("reconciled %d events (batch %d, speed %d)", rc.Expected, rc.Events["batch"], rc.Events["speed"])
+	if rec.Expected == 0 || rec.Events["batch"] == 0 || rec.Events["speed"] == 0 {
+		t.Fatalf("reconciled %d events (batch %d, speed %d)", rec.Expected, rec.Events["batch"], rec.Events["speed"])
 	}
 	for _, f := range testenv.AllFaults {
 		if st.Faulted[f] == 0 {
 			t.Errorf("no request got %s: the run did not meet it", f)
 		}
+	}
+}
+
+// Permanent Kinesis errors fail at once, in one line: putting on and
+// reading a stream that does not exist each take one request.
+func TestIntegrationKinesisPermanentErrorsFailAtOnce(t *testing.T) {
+	ctx := context.Background()
+	proxy := testenv.NewFaultProxy(t, testenv.Endpoint(t), 0, 1)
+	cfg, err := awscfg.Load(ctx, awscfg.Options{Endpoint: proxy.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	missing := testenv.Name(t, "nostream")
+	kc := cfg.Kinesis()
+	p, err := streaming.NewProducer(ctx, &streaming.KinesisSink{API: kc, Stream: missing}, streaming.ProducerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Put(ctx, streaming.Record{PartitionKey: "k", Data: []byte("x")}); err != nil {
+		t.Fatal(err)
+	}
+	err = p.Close(ctx)
+	if err == nil || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), "ResourceNotFoundException") {
+		t.Fatalf("producing to a missing stream: %v, want one line naming ResourceNotFoundException", err)
+	}
+	if n := proxy.Stats().Requests; n != 1 {
+		t.Errorf("producing to a missing stream took %d requests, want 1", n)
+	}
+	t.Logf("producer: %v", err)
+	src := &streaming.KinesisSource{API: kc, Stream: missing}
+	if _, err := src.Shards(ctx); err == nil || !strings.Contains(err.Error(), "ResourceNotFoundException") {
+		t.Fatalf("reading a missing stream: %v", err)
+	}
+	if n := proxy.Stats().Requests; n != 2 {
+		t.Errorf("reading a missing stream took %d more requests, want 1", n-1)
 	}
 }

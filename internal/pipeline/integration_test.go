@@ -12,6 +12,7 @@ import (
 	gluetypes "github.com/aws/aws-sdk-go-v2/service/glue/types"
 
 	"github.com/lambdastack/lambdastack/glue"
+	"github.com/lambdastack/lambdastack/internal/awscfg"
 	"github.com/lambdastack/lambdastack/internal/gen"
 	"github.com/lambdastack/lambdastack/internal/pipeline"
 	"github.com/lambdastack/lambdastack/internal/storage"
@@ -103,53 +104,29 @@ func TestIntegrationEndToEnd(t *testing.T) {
 		}
 	}
 
-	raw, err := storage.OpenWith(ctx, "s3://"+rawBucket+"/", &cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	vs, err := storage.OpenWith(ctx, "s3://"+viewsBucket+"/", &cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kc := cfg.Kinesis()
-	// The emulator stamps arrival times with the real clock, so the run
-	// uses it too.
-	now := time.Now().UTC()
-	rep, err := pipeline.Run(ctx, pipeline.Config{
-		Gen: gen.Config{Seed: 11, Events: 1500, Start: now.Add(-3 * time.Hour), Hours: 3, Users: 200,
-			Types: gen.DefaultTypes[:5], Sources: gen.DefaultSources, BadRatio: 0.03, DupRatio: 0.03, LateRatio: 0.05},
-		Now:      now,
-		Lateness: 15 * time.Minute,
-		Stream:   streamName,
-		Sink:     &streaming.KinesisSink{API: kc, Stream: streamName},
-		Source:   &streaming.KinesisSource{API: kc, Stream: streamName},
-		// moto loses records under concurrent writers: one sender.
-		Producer:    streaming.ProducerConfig{Senders: 1},
-		BufferBytes: 256 << 10,
-		ReadLimit:   500,
-		Raw:         raw,
-		Views:       vs,
-		Log:         testWriter{t},
-	})
+	rc := emulatorRun(t, cfg, rawBucket, viewsBucket, streamName, 11)
+	raw, vs, now := rc.Raw, rc.Views, rc.Now
+	rc.BufferBytes, rc.ReadLimit = 256<<10, 500
+	rep, err := pipeline.Run(ctx, rc)
 	if err != nil {
 		t.Fatal(err)
 	}
 	rep.Write(testWriter{t})
-	rc := rep.Reconciled
-	if !rc.OK() {
-		t.Fatalf("the merged view on S3 does not reconcile: %v", rc.Problems)
+	rec := rep.Reconciled
+	if !rec.OK() {
+		t.Fatalf("the merged view on S3 does not reconcile: %v", rec.Problems)
 	}
-	if rc.Expected == 0 || rc.Expected != int64(rep.Generated.Unique) || rc.Events["batch"] == 0 {
+	if rec.Expected == 0 || rec.Expected != int64(rep.Generated.Unique) || rec.Events["batch"] == 0 {
 		t.Fatalf("reconciled %d events (batch %d, speed %d), generated %d distinct",
-			rc.Expected, rc.Events["batch"], rc.Events["speed"], rep.Generated.Unique)
+			rec.Expected, rec.Events["batch"], rec.Events["speed"], rep.Generated.Unique)
 	}
 	for _, prefix := range []string{"events/", "errors/"} {
 		if objs, err := raw.List(ctx, prefix); err != nil || len(objs) == 0 {
 			t.Errorf("raw bucket %s: %d objects (%v)", prefix, len(objs), err)
 		}
 	}
-	if len(rc.Users.DAU) == 0 || rc.Users.Rows == 0 {
-		t.Errorf("the users view was not checked: %+v", rc.Users)
+	if len(rec.Users.DAU) == 0 || rec.Users.Rows == 0 {
+		t.Errorf("the users view was not checked: %+v", rec.Users)
 	}
 	for _, prefix := range []string{"batch/", "speed/", "merged/", "users/"} {
 		if objs, err := vs.List(ctx, prefix); err != nil || len(objs) == 0 {
@@ -184,7 +161,7 @@ func TestIntegrationEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer lr.Close()
-	for name, want := range map[string]int64{"events_per_hour": rc.Expected, "rejected_by_reason": int64(rep.Generated.RejectedTotal)} {
+	for name, want := range map[string]int64{"events_per_hour": rec.Expected, "rejected_by_reason": int64(rep.Generated.RejectedTotal)} {
 		q, err := queries.Get(name)
 		if err != nil {
 			t.Fatal(err)
@@ -232,6 +209,40 @@ func TestIntegrationEndToEnd(t *testing.T) {
 			t.Errorf("running %s through the emulator's Athena API: %v", q.Name, err)
 		}
 	})
+}
+
+// emulatorRun is the configuration of a pipeline run of 1,500 generated
+// events on the emulator reached through cfg: raw and views in the buckets,
+// the stream through Kinesis.
+func emulatorRun(t *testing.T, cfg awscfg.Config, rawBucket, viewsBucket, stream string, seed uint64) pipeline.Config {
+	t.Helper()
+	ctx := context.Background()
+	raw, err := storage.OpenWith(ctx, "s3://"+rawBucket+"/", &cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vs, err := storage.OpenWith(ctx, "s3://"+viewsBucket+"/", &cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kc := cfg.Kinesis()
+	// The emulator stamps arrival times with the real clock, so the run
+	// uses it too.
+	now := time.Now().UTC()
+	return pipeline.Config{
+		Gen: gen.Config{Seed: seed, Events: 1500, Start: now.Add(-3 * time.Hour), Hours: 3, Users: 200,
+			Types: gen.DefaultTypes[:5], Sources: gen.DefaultSources, BadRatio: 0.03, DupRatio: 0.03, LateRatio: 0.05},
+		Now:      now,
+		Lateness: 15 * time.Minute,
+		Stream:   stream,
+		Sink:     &streaming.KinesisSink{API: kc, Stream: stream},
+		Source:   &streaming.KinesisSource{API: kc, Stream: stream},
+		// moto loses records under concurrent writers: one sender.
+		Producer: streaming.ProducerConfig{Senders: 1},
+		Raw:      raw,
+		Views:    vs,
+		Log:      testWriter{t},
+	}
 }
 
 type testWriter struct{ t *testing.T }

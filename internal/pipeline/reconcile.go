@@ -71,8 +71,8 @@ func Reconcile(ctx context.Context, viewStore storage.Store, exp Expected, gener
 	// any row that went into it is).
 	speedUsers := map[UsersKey]bool{}
 	for _, o := range objs {
-		if !strings.HasSuffix(o.Key, ".parquet") {
-			continue
+		if !strings.HasSuffix(o.Key, ".parquet") || strings.HasPrefix(strings.TrimPrefix(o.Key, glue.MergedView.Prefix), "_staging/") {
+			continue // not a view object, or one staged by a commit (storage.Commit)
 		}
 		g := ""
 		for _, part := range strings.Split(o.Key, "/") {

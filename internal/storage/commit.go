@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -166,6 +167,14 @@ func (c *Commit) Publish(ctx context.Context, m Manifest) error {
 	}
 	ver, err := c.store.PutIf(ctx, c.key, data, c.version)
 	if errors.Is(err, ErrConflict) {
+		// A reply lost after the store took the claim makes the SDK send
+		// it again, and the store refuses the copy: the claim is ours
+		// when the manifest now holds exactly what we wrote.
+		if cur, curVer, rerr := c.store.GetVersion(ctx, c.key); rerr == nil && bytes.Equal(cur, data) {
+			ver, err = curVer, nil
+		}
+	}
+	if errors.Is(err, ErrConflict) {
 		if aerr := c.Abort(ctx); aerr != nil {
 			return errors.Join(fmt.Errorf("claiming %s: %w", Join(c.store.Location(), c.key), ErrLostRace), aerr)
 		}
@@ -189,8 +198,11 @@ func (c *Commit) finishFailed(ctx context.Context, m Manifest, err error) error 
 	if errors.Is(err, ErrConflict) {
 		// A later run found the claim stale and finished it: the same
 		// copies and the same manifest.
+		// Or the reply to our own manifest write was lost and the SDK's
+		// second try refused. Either way the staged copies are done with.
 		cur, _, rerr := readVersioned(ctx, c.store, c.key)
 		if rerr == nil && cur.Pending == nil && cur.Run == m.Run {
+			_ = c.Abort(ctx) // a failed delete leaves them to SweepStale
 			return nil
 		}
 	}
@@ -227,7 +239,13 @@ func finish(ctx context.Context, v Versioned, key string, p *Pending, version st
 			return fmt.Errorf("moving staged %s into place: %w", mv.From, err)
 		}
 	}
-	data, err := encodeManifest(p.Manifest)
+	m := p.Manifest
+	objs, err := describe(ctx, v, m.Objects)
+	if err != nil {
+		return fmt.Errorf("publishing manifest %s: %w", Join(v.Location(), key), err)
+	}
+	m.Objects = objs
+	data, err := encodeManifest(m)
 	if err != nil {
 		return err
 	}

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/lambdastack/lambdastack/internal/awscfg"
 	"github.com/lambdastack/lambdastack/internal/storage"
@@ -105,3 +108,55 @@ func TestIntegrationS3PermanentErrorsFailAtOnce(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// A conditional commit survives losing the reply to its conditional
+// writes: the first try of each PUT with If-Match or If-None-Match (the
+// claim and the manifest) reaches S3 and its reply is dropped, so the SDK
+// sends it again and S3 refuses the copy. The run still commits, once.
+func TestIntegrationS3CommitLostReplies(t *testing.T) {
+	ctx := context.Background()
+	bucket := testenv.Bucket(t)
+	p := testenv.NewFaultProxy(t, testenv.Endpoint(t), 1, 4, testenv.FaultDrop)
+	var mu sync.Mutex
+	first := map[string]bool{} // the first try of each conditional write loses its reply
+	p.Only = func(r *http.Request) bool {
+		cond := r.Header.Get("If-Match") + r.Header.Get("If-None-Match")
+		if r.Method != http.MethodPut || cond == "" {
+			return false
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		k := r.URL.Path + " " + cond
+		if first[k] {
+			return false
+		}
+		first[k] = true
+		return true
+	}
+	cfg, err := awscfg.Load(ctx, awscfg.Options{Endpoint: p.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := storage.OpenWith(ctx, "s3://"+bucket+"/p", &cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := func() time.Time { return time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC) }
+	c, _, err := storage.BeginCommit(ctx, s, "batch/_manifest.json", "run-1", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Put(ctx, "batch/part-0.parquet", []byte("rows")); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Publish(ctx, storage.Manifest{Run: "run-1", Objects: []storage.ObjectInfo{{Key: "batch/part-0.parquet"}}}); err != nil {
+		t.Fatalf("commit with its conditional replies lost: %v (%s)", err, p.Stats())
+	}
+	m, err := storage.ReadManifest(ctx, s, "batch/_manifest.json")
+	if err != nil || m.Run != "run-1" || m.Pending != nil || len(m.Objects) != 1 || m.Objects[0].Size != 4 {
+		t.Fatalf("manifest after the commit: %+v, %v", m, err)
+	}
+	if st := p.Stats(); st.Faulted[testenv.FaultDrop] < 2 {
+		t.Errorf("%s: want the claim's and the manifest's replies dropped", st)
+	}
+}

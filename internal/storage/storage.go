@@ -80,9 +80,8 @@ type Manifest struct {
 }
 
 // Publish writes m under key after the caller has written every object it
-// names. It is the commit point of a run. It records each object as the
-// store holds it (size, ETag, modification time), and an object the store
-// does not hold is an error.
+// names. It is the commit point of a run. It records each object's size as
+// the store holds it, and an object the store does not hold is an error.
 func Publish(ctx context.Context, s Store, key string, m Manifest) error {
 	objs, err := describe(ctx, s, m.Objects)
 	if err != nil {
@@ -113,8 +112,10 @@ func ReadManifest(ctx context.Context, s Store, key string) (Manifest, error) {
 	return m, nil
 }
 
-// describe returns objs as the store lists them. It lists each top-level
-// prefix the keys fall under once (batch/, merged/, …), not each object.
+// describe returns objs with their sizes as the store lists them (the rest
+// as given, so a manifest stays the same bytes for the same objects). It
+// lists each top-level prefix the keys fall under once (batch/, merged/,
+// …), not each object.
 func describe(ctx context.Context, s Store, objs []ObjectInfo) ([]ObjectInfo, error) {
 	listed := map[string]map[string]ObjectInfo{}
 	out := make([]ObjectInfo, len(objs))
@@ -139,7 +140,8 @@ func describe(ctx context.Context, s Store, objs []ObjectInfo) ([]ObjectInfo, er
 		if !ok {
 			return nil, fmt.Errorf("the manifest names %s, which the store does not hold", Join(s.Location(), o.Key))
 		}
-		out[i] = info
+		out[i] = o
+		out[i].Size = info.Size
 	}
 	return out, nil
 }

@@ -35,6 +35,9 @@ var AllFaults = []Fault{FaultSlowDown, FaultInternal, FaultDrop, FaultCut, Fault
 type FaultProxy struct {
 	// URL is the proxy's endpoint: give it to awscfg.Load as the endpoint.
 	URL string
+	// Only, when set before the first request, limits the faults to the
+	// requests it accepts; the others pass untouched (and uncounted).
+	Only func(*http.Request) bool
 
 	target string
 	rate   float64
@@ -136,7 +139,10 @@ func errorReply(w http.ResponseWriter, r *http.Request, status int, code, msg st
 }
 
 func (p *FaultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	f := p.draw()
+	var f Fault
+	if p.Only == nil || p.Only(r) {
+		f = p.draw()
+	}
 	switch f {
 	case FaultSlowDown:
 		io.Copy(io.Discard, r.Body)
