@@ -7,20 +7,9 @@ import (
 	"path/filepath"
 
 	_ "github.com/marcboeker/go-duckdb/v2"
-)
 
-// duckQuery is the reference: DuckDB's own dedup by (hour, event_id), then
-// per (hour, event_type, source) the count, an approximate distinct user
-// count and the value sum, written as one Parquet file. %s is the scan.
-const duckQuery = `COPY (
-WITH dedup AS (
-  SELECT date_trunc('hour', event_time) AS window_start, event_id,
-         any_value(event_type) AS event_type, any_value(coalesce(source, 'unknown')) AS source,
-         any_value(user_id) AS user_id, any_value(coalesce(value, 0)) AS value
-  FROM %s GROUP BY ALL)
-SELECT window_start, event_type, source, count(*) AS events,
-       approx_count_distinct(user_id) AS users, sum(value) AS value_sum
-FROM dedup GROUP BY ALL) TO '%s' (FORMAT parquet)`
+	"github.com/lambdastack/lambdastack/bench/duckref"
+)
 
 func openDuck() (*sql.DB, error) {
 	db, err := sql.Open("duckdb", "")
@@ -34,8 +23,9 @@ func openDuck() (*sql.DB, error) {
 	return db, nil
 }
 
-// duckReference runs duckQuery over every raw object under dir and
-// returns the number of view rows written.
+// duckReference is the reference: DuckDB's own dedup, aggregation
+// (duckref.ViewQuery) and Parquet write over every raw object under dir;
+// it returns the number of view rows written.
 func duckReference(dir, format string) (int64, error) {
 	db, err := openDuck()
 	if err != nil {
@@ -51,7 +41,7 @@ func duckReference(dir, format string) (int64, error) {
 	if format == "ndjson" {
 		scan = fmt.Sprintf("read_json('%s/events/*/*/*.gz', format='newline_delimited', compression='gzip', columns={event_id: 'VARCHAR', event_type: 'VARCHAR', event_time: 'TIMESTAMPTZ', user_id: 'VARCHAR', source: 'VARCHAR', value: 'DOUBLE'})", dir)
 	}
-	res, err := db.Exec(fmt.Sprintf(duckQuery, scan, filepath.Join(out, "view.parquet")))
+	res, err := db.Exec("COPY (" + fmt.Sprintf(duckref.ViewQuery, scan) + ") TO '" + filepath.Join(out, "view.parquet") + "' (FORMAT parquet)")
 	if err != nil {
 		return 0, fmt.Errorf("running the DuckDB reference over %s: %w", dir, err)
 	}
