@@ -15,6 +15,7 @@ import (
 
 	"github.com/lambdastack/lambdastack/internal/storage"
 	"github.com/lambdastack/lambdastack/internal/views"
+	"github.com/lambdastack/lambdastack/internal/wait"
 )
 
 // AthenaAPI is the part of the Athena client the athena engine uses.
@@ -131,14 +132,7 @@ func (a *Athena) sleep(ctx context.Context, d time.Duration) error {
 	if a.Sleep != nil {
 		return a.Sleep(ctx, d)
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return wait.Sleep(ctx, d)
 }
 
 // Query starts one statement in the workgroup, retrying a throttled start

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/lambdastack/lambdastack/batch"
+	"github.com/lambdastack/lambdastack/internal/agg"
 	"github.com/lambdastack/lambdastack/internal/storage"
 )
 
@@ -104,4 +105,45 @@ func TestHandlersBeforeFirstEvents(t *testing.T) {
 	if objs, _ := views.List(ctx, ""); len(objs) > 0 {
 		t.Errorf("handlers published %d objects with no events, e.g. %s", len(objs), objs[0].Key)
 	}
+}
+
+// Before the first batch view, the scheduled merge serves the speed view
+// alone, so a new deployment's serving view is fresh from its first
+// events; the first batch run then takes over the hours before its
+// watermark. The command line's merge still calls a missing batch view an
+// error (TestMergeWrongInput).
+func TestMergeHandlerServesSpeedBeforeFirstBatch(t *testing.T) {
+	ctx := context.Background()
+	d := genEvents(23, 400, dataStart, dataEnd, 0.1)
+	raw, views := newLocal(t), newLocal(t)
+	writeSpeed(t, views, d.events)
+	mh := &batch.MergeHandler{Views: views, Now: fixedNow(runAt)}
+	res, err := mh.Handle(ctx, json.RawMessage(`{}`))
+	if err != nil || res.Status != batch.StatusOK || res.Days == 0 || !res.Watermark.IsZero() {
+		t.Fatalf("merge handler with speed objects and no batch view: %+v, %v; want ok, days, a zero watermark", res, err)
+	}
+	hours := readView(t, views, "merged/", agg.Hour)
+	for _, r := range hours {
+		if r.Layer != "speed" {
+			t.Fatalf("merged row %v is from the %s layer before any batch run", r.Key(), r.Layer)
+		}
+	}
+	checkRows(t, "speed-only merged hours", hours, expected(d.events, agg.Hour, nil))
+
+	writeRaw(t, raw, d.events, nil, "fh")
+	bh := &batch.BatchHandler{Raw: raw, Views: views, Lateness: batch.DefaultLateness, Now: fixedNow(runAt)}
+	if _, err := bh.Handle(ctx, batch.BatchRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	res, err = mh.Handle(ctx, json.RawMessage(`{}`))
+	if err != nil || res.Watermark.IsZero() {
+		t.Fatalf("merge after the first batch run: %+v, %v", res, err)
+	}
+	hours = readView(t, views, "merged/", agg.Hour)
+	for _, r := range hours {
+		if want := map[bool]string{true: "batch", false: "speed"}[r.WindowStart.Before(res.Watermark)]; r.Layer != want {
+			t.Errorf("merged row %v: layer %s, want %s (watermark %s)", r.Key(), r.Layer, want, res.Watermark)
+		}
+	}
+	checkRows(t, "merged hours after the first batch", hours, expected(d.events, agg.Hour, nil))
 }

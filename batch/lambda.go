@@ -220,10 +220,10 @@ func (h *MergeHandler) Handle(ctx context.Context, _ json.RawMessage) (*MergeRes
 
 // Run merges and reports, returning the merge's summary.
 func (h *MergeHandler) Run(ctx context.Context) (*MergeSummary, error) {
-	m := &Merger{Batch: h.Views, Speed: h.Views, Out: h.Views, Now: h.Now}
+	m := &Merger{Batch: h.Views, Speed: h.Views, Out: h.Views, Now: h.Now, SpeedBeforeBatch: true}
 	sum, err := m.Run(ctx)
 	if errors.Is(err, ErrNoBatchView) {
-		// Until the first batch run there is no watermark to merge at.
+		// No batch view and no speed object yet: nothing to serve.
 		slog.InfoContext(ctx, "merge skipped", "reason", err.Error())
 		return &MergeSummary{Status: StatusOK}, nil
 	}

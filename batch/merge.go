@@ -43,6 +43,13 @@ type Merger struct {
 	// location came from ("--speed defaults to --batch"). The scheduled
 	// merge leaves it empty: a stream can be idle.
 	RequireSpeed string
+	// SpeedBeforeBatch, when set, serves the speed view alone (everything
+	// from a zero watermark) until the first batch view is published, so
+	// a new deployment's serving view is fresh from its first events
+	// instead of empty until the first closed hour. The scheduled merge
+	// sets it; the command line leaves it off, where a missing batch view
+	// is most often a wrong location.
+	SpeedBeforeBatch bool
 }
 
 // MergeSummary says what a merge did.
@@ -70,6 +77,12 @@ var ErrNoBatchView = errors.New("no published batch view")
 // is set and the speed location holds no speed object at all.
 var ErrNoSpeedObjects = errors.New("no speed objects")
 
+// noBatchView is the error for a batch location with no published manifest.
+func (m *Merger) noBatchView(ctx context.Context) error {
+	return fmt.Errorf("%w: %s", ErrNoBatchView,
+		storage.WhereExpected(ctx, m.Batch, BatchManifestKey, "the manifest `lambdastack batch` publishes"))
+}
+
 // checkSpeed fails when the speed location has no speed/ object at all:
 // most often a wrong location, which would merge the batch view alone
 // without a word.
@@ -92,9 +105,12 @@ func (m *Merger) checkSpeed(ctx context.Context) error {
 // committed conditionally, as in Builder.Run: a merge that loses the race
 // returns StatusLostRace and no error.
 func (m *Merger) Run(ctx context.Context) (*MergeSummary, error) {
+	noBatch := false
 	if _, err := storage.ReadManifest(ctx, m.Batch, BatchManifestKey); errors.Is(err, storage.ErrNotExist) {
-		return nil, fmt.Errorf("%w: %s", ErrNoBatchView,
-			storage.WhereExpected(ctx, m.Batch, BatchManifestKey, "the manifest `lambdastack batch` publishes"))
+		if !m.SpeedBeforeBatch {
+			return nil, m.noBatchView(ctx)
+		}
+		noBatch = true
 	}
 	runID := newRunID("merge-", m.Now())
 	commit, cur, err := storage.BeginCommit(ctx, m.Out, MergedManifestKey, runID, m.Now)
@@ -119,7 +135,7 @@ func (m *Merger) Run(ctx context.Context) (*MergeSummary, error) {
 			return nil, err
 		}
 	}
-	if bm.Watermark.IsZero() {
+	if bm.Watermark.IsZero() && !noBatch {
 		return nil, fmt.Errorf("the batch manifest %s has no watermark: rerun `lambdastack batch`", storage.Join(m.Batch.Location(), BatchManifestKey))
 	}
 	prev, err := mergedMetaOf(cur)
@@ -132,6 +148,9 @@ func (m *Merger) Run(ctx context.Context) (*MergeSummary, error) {
 	speed, nspeed, err := m.readSpeed(ctx, wm)
 	if err != nil {
 		return nil, err
+	}
+	if noBatch && nspeed == 0 {
+		return nil, m.noBatchView(ctx) // nothing to serve yet: publish nothing
 	}
 	sum.SpeedObjects = nspeed
 	speedDays := map[string]agg.Table{}

@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/lambdastack/lambdastack/internal/wait"
 )
 
 // KinesisPutAPI is the Kinesis call a KinesisSink makes.
@@ -147,7 +149,7 @@ func (k *KinesisSource) ReadShard(ctx context.Context, shard, after string, limi
 			var throttled *types.ProvisionedThroughputExceededException
 			if errors.As(err, &throttled) {
 				if attempt < 5 {
-					if err := sleepCtx(ctx, time.Duration(200*(attempt+1))*time.Millisecond); err != nil {
+					if err := wait.Sleep(ctx, time.Duration(200*(attempt+1))*time.Millisecond); err != nil {
 						return ShardBatch{}, err
 					}
 					continue

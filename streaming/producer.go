@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/lambdastack/lambdastack/internal/wait"
 )
 
 // Kinesis limits the producer respects.
@@ -155,7 +157,7 @@ func NewProducer(ctx context.Context, sink Sink, cfg ProducerConfig) (*Producer,
 		cfg.AggregateBytes = DefaultAggregateBytes
 	}
 	if cfg.Sleep == nil {
-		cfg.Sleep = sleepCtx
+		cfg.Sleep = wait.Sleep
 	}
 	p := &Producer{sink: sink, cfg: cfg, in: make(chan Record, cfg.Buffer),
 		flushCh: make(chan chan struct{}), batches: make(chan []entry, cfg.Senders),

@@ -16,6 +16,7 @@ import (
 
 	"github.com/lambdastack/lambdastack/internal/awscfg"
 	"github.com/lambdastack/lambdastack/internal/event"
+	"github.com/lambdastack/lambdastack/internal/wait"
 	"github.com/lambdastack/lambdastack/streaming"
 )
 
@@ -223,7 +224,7 @@ func produceLines(ctx context.Context, in io.Reader, total int64, sink streaming
 		if o.rate > 0 {
 			due := start.Add(time.Duration(float64(sum.lines) / o.rate * float64(time.Second)))
 			if d := time.Until(due); d > 0 {
-				if err := sleepFor(ctx, d); err != nil {
+				if err := wait.Sleep(ctx, d); err != nil {
 					putErr = err
 					break
 				}
@@ -253,17 +254,6 @@ func produceLines(ctx context.Context, in io.Reader, total int64, sink streaming
 		closeErr = fmt.Errorf("%w (first failure: %v)", closeErr, firstFailure)
 	}
 	return sum, errors.Join(putErr, closeErr)
-}
-
-func sleepFor(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // startProgress redraws one status line twice a second until stopped.

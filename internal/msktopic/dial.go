@@ -8,7 +8,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
-	awssasl "github.com/twmb/franz-go/pkg/sasl/aws"
+
+	"github.com/lambdastack/lambdastack/streaming"
 )
 
 // DialIAM returns a Connect for Handler that reaches MSK over TLS with
@@ -16,14 +17,7 @@ import (
 // refreshed, on every connection).
 func DialIAM(creds aws.CredentialsProvider) func(ctx context.Context, brokers []string) (Admin, func(), error) {
 	return func(ctx context.Context, brokers []string) (Admin, func(), error) {
-		mech := awssasl.ManagedStreamingIAM(func(ctx context.Context) (awssasl.Auth, error) {
-			v, err := creds.Retrieve(ctx)
-			if err != nil {
-				return awssasl.Auth{}, fmt.Errorf("retrieving AWS credentials for MSK IAM: %w", err)
-			}
-			return awssasl.Auth{AccessKey: v.AccessKeyID, SecretKey: v.SecretAccessKey, SessionToken: v.SessionToken}, nil
-		})
-		return dial(brokers, kgo.SASL(mech), kgo.DialTLSConfig(&tls.Config{MinVersion: tls.VersionTLS12}))
+		return dial(brokers, kgo.SASL(streaming.MSKIAM(creds)), kgo.DialTLSConfig(&tls.Config{MinVersion: tls.VersionTLS12}))
 	}
 }
 
