@@ -3,10 +3,11 @@ package batch
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"fmt"
 	"io"
+
+	"github.com/klauspost/compress/gzip"
 )
 
 // fetched is one message from the fetcher: a whole object (data), a piece

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/lambdastack/lambdastack/glue"
 	"github.com/lambdastack/lambdastack/internal/agg"
 	"github.com/lambdastack/lambdastack/internal/storage"
@@ -190,116 +192,36 @@ func (m *Merger) Run(ctx context.Context) (*MergeSummary, error) {
 	maps.Copy(meta.Days, prev.Days)
 	maps.Copy(meta.Batch, prev.Batch)
 	maps.Copy(meta.Users, prev.Users)
-	for _, dt := range slices.Sorted(maps.Keys(rewrite)) {
-		day, _ := time.Parse(dayLayout, dt)
-		var batchHours, batchDays []views.Row
-		if _, ok := bm.Days[dt]; ok && day.Before(wm) {
-			batchHours, err = readRows(ctx, m.Batch, PartitionKey(glue.BatchView, agg.Hour, dt))
-			if err != nil {
-				return nil, fmt.Errorf("reading batch hours of %s: %w", dt, err)
-			}
-			sum.BatchObjects++
-			if !day.Add(24 * time.Hour).After(wm) {
-				batchDays, err = readRows(ctx, m.Batch, PartitionKey(glue.BatchView, agg.Day, dt))
-				if err != nil {
-					return nil, fmt.Errorf("reading batch days of %s: %w", dt, err)
-				}
-				sum.BatchObjects++
-			}
-		}
-		// Hours: batch before the watermark, speed from it on.
-		var hours []views.Row
-		var batchBefore []views.Row
-		for _, r := range batchHours {
-			if r.WindowStart.Before(wm) {
-				r.Layer, r.Watermark = views.LayerBatch, wm
-				hours = append(hours, r)
-				batchBefore = append(batchBefore, r)
-			}
-		}
-		sp := speedDays[dt]
-		speedRows, err := views.Rows(sp)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range speedRows {
-			r.Fingerprints, r.Values = nil, nil
-			r.Layer, r.Watermark = views.LayerSpeed, wm
-			hours = append(hours, r)
-		}
-		sortRows(hours)
-
-		// Days: a day wholly before the watermark is the batch day row; the
-		// day holding the watermark (or after it) combines batch hours
-		// before it with speed hours from it on: disjoint windows, so
-		// events and sums add and the sketches merge.
-		var dayRows []views.Row
-		if day.Add(24 * time.Hour).After(wm) {
-			bt, err := tableOf(batchBefore)
-			if err != nil {
-				return nil, err
-			}
-			combined, err := bt.Rollup(agg.Day)
-			if err != nil {
-				return nil, err
-			}
-			sd, err := sp.Rollup(agg.Day)
-			if err != nil {
-				return nil, err
-			}
-			for _, k := range sd.Keys() {
-				sd[k].Seen = nil // counted exactly already; the day row needs no fingerprints
-			}
-			if err := combined.Merge(sd); err != nil {
-				return nil, err
-			}
-			dayRows, err = views.Rows(combined)
-			if err != nil {
-				return nil, err
-			}
-			for i := range dayRows {
-				dayRows[i].Layer, dayRows[i].Watermark = views.LayerBatch, wm
-				if _, ok := sd[dayRows[i].Key()]; ok {
-					dayRows[i].Layer = views.LayerSpeed
-				}
-			}
+	// Days are independent: they are merged by parallel workers (their
+	// store reads and writes overlap, which is most of the time on S3) and
+	// recorded in day order.
+	days := slices.Sorted(maps.Keys(rewrite))
+	merged := make([]*mergedDay, len(days))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(mergeWorkers)
+	for i, dt := range days {
+		g.Go(func() error {
+			md, err := m.mergeDay(gctx, commit, bm, wm, dt, speedDays[dt])
+			merged[i] = md
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	for _, md := range merged {
+		meta.Days[md.dt] = md.digest
+		meta.Users[md.dt] = md.userDigest
+		sum.UserRows += md.userRows
+		if rec, ok := bm.Days[md.dt]; ok {
+			meta.Batch[md.dt] = rec.Digest
 		} else {
-			for _, r := range batchDays {
-				r.Layer, r.Watermark = views.LayerBatch, wm
-				dayRows = append(dayRows, r)
-			}
+			delete(meta.Batch, md.dt)
 		}
-
-		h := sha256.New()
-		for _, w := range []struct {
-			g    agg.Granularity
-			rows []views.Row
-		}{{agg.Hour, hours}, {agg.Day, dayRows}} {
-			key := PartitionKey(glue.MergedView, w.g, dt)
-			data, err := views.Encode(glue.MergedView, w.rows)
-			if err != nil {
-				return nil, fmt.Errorf("encoding merged view %s: %w", key, err)
-			}
-			if err := commit.Put(ctx, key, data); err != nil {
-				return nil, fmt.Errorf("writing merged view %s: %w", storage.Join(m.Out.Location(), key), err)
-			}
-			h.Write(data)
-		}
-		meta.Days[dt] = hex.EncodeToString(h.Sum(nil))[:32]
-		userDigest, userRows, err := m.publishUsers(ctx, commit, dt, hours, dayRows)
-		if err != nil {
-			return nil, err
-		}
-		meta.Users[dt] = userDigest
-		sum.UserRows += userRows
-		if rec, ok := bm.Days[dt]; ok {
-			meta.Batch[dt] = rec.Digest
-		} else {
-			delete(meta.Batch, dt)
-		}
-		sum.Days = append(sum.Days, dt)
-		sum.HourRows += len(hours)
-		sum.DayRows += len(dayRows)
+		sum.BatchObjects += md.batchObjects
+		sum.Days = append(sum.Days, md.dt)
+		sum.HourRows += md.hourRows
+		sum.DayRows += md.dayRows
 	}
 
 	man := storage.Manifest{Run: runID, Published: m.Now().UTC()}
@@ -323,6 +245,121 @@ func (m *Merger) Run(ctx context.Context) (*MergeSummary, error) {
 		return nil, err
 	}
 	return sum, nil
+}
+
+// mergeWorkers is how many days a merge builds at once.
+const mergeWorkers = 8
+
+// mergedDay is what merging one day published.
+type mergedDay struct {
+	dt, digest, userDigest                    string
+	userRows, hourRows, dayRows, batchObjects int
+}
+
+// mergeDay publishes the merged and users objects of day dt: batch rows
+// before the watermark wm, speed rows (sp, the day's speed table) from it on.
+func (m *Merger) mergeDay(ctx context.Context, commit *storage.Commit, bm BatchMeta, wm time.Time, dt string, sp agg.Table) (*mergedDay, error) {
+	md := &mergedDay{dt: dt}
+	var err error
+	day, _ := time.Parse(dayLayout, dt)
+	var batchHours, batchDays []views.Row
+	if _, ok := bm.Days[dt]; ok && day.Before(wm) {
+		batchHours, err = readRows(ctx, m.Batch, PartitionKey(glue.BatchView, agg.Hour, dt))
+		if err != nil {
+			return nil, fmt.Errorf("reading batch hours of %s: %w", dt, err)
+		}
+		md.batchObjects++
+		if !day.Add(24 * time.Hour).After(wm) {
+			batchDays, err = readRows(ctx, m.Batch, PartitionKey(glue.BatchView, agg.Day, dt))
+			if err != nil {
+				return nil, fmt.Errorf("reading batch days of %s: %w", dt, err)
+			}
+			md.batchObjects++
+		}
+	}
+	// Hours: batch before the watermark, speed from it on.
+	var hours []views.Row
+	var batchBefore []views.Row
+	for _, r := range batchHours {
+		if r.WindowStart.Before(wm) {
+			r.Layer, r.Watermark = views.LayerBatch, wm
+			hours = append(hours, r)
+			batchBefore = append(batchBefore, r)
+		}
+	}
+	speedRows, err := views.Rows(sp)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range speedRows {
+		r.Fingerprints, r.Values = nil, nil
+		r.Layer, r.Watermark = views.LayerSpeed, wm
+		hours = append(hours, r)
+	}
+	sortRows(hours)
+
+	// Days: a day wholly before the watermark is the batch day row; the
+	// day holding the watermark (or after it) combines batch hours
+	// before it with speed hours from it on: disjoint windows, so
+	// events and sums add and the sketches merge.
+	var dayRows []views.Row
+	if day.Add(24 * time.Hour).After(wm) {
+		bt, err := tableOf(batchBefore)
+		if err != nil {
+			return nil, err
+		}
+		combined, err := bt.Rollup(agg.Day)
+		if err != nil {
+			return nil, err
+		}
+		sd, err := sp.Rollup(agg.Day)
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range sd.Keys() {
+			sd[k].Seen = nil // counted exactly already; the day row needs no fingerprints
+		}
+		if err := combined.Merge(sd); err != nil {
+			return nil, err
+		}
+		dayRows, err = views.Rows(combined)
+		if err != nil {
+			return nil, err
+		}
+		for i := range dayRows {
+			dayRows[i].Layer, dayRows[i].Watermark = views.LayerBatch, wm
+			if _, ok := sd[dayRows[i].Key()]; ok {
+				dayRows[i].Layer = views.LayerSpeed
+			}
+		}
+	} else {
+		for _, r := range batchDays {
+			r.Layer, r.Watermark = views.LayerBatch, wm
+			dayRows = append(dayRows, r)
+		}
+	}
+
+	h := sha256.New()
+	for _, w := range []struct {
+		g    agg.Granularity
+		rows []views.Row
+	}{{agg.Hour, hours}, {agg.Day, dayRows}} {
+		key := PartitionKey(glue.MergedView, w.g, dt)
+		data, err := views.Encode(glue.MergedView, w.rows)
+		if err != nil {
+			return nil, fmt.Errorf("encoding merged view %s: %w", key, err)
+		}
+		if err := commit.Put(ctx, key, data); err != nil {
+			return nil, fmt.Errorf("writing merged view %s: %w", storage.Join(m.Out.Location(), key), err)
+		}
+		h.Write(data)
+	}
+	md.digest = hex.EncodeToString(h.Sum(nil))[:32]
+	if md.userDigest, md.userRows, err = m.publishUsers(ctx, commit, dt, hours, dayRows); err != nil {
+		return nil, err
+	}
+	md.hourRows, md.dayRows = len(hours), len(dayRows)
+	return md, nil
 }
 
 // readSpeed reads the speed objects of hours from wm on (listing only the

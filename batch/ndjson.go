@@ -2,10 +2,11 @@ package batch
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"errors"
 	"io"
+
+	"github.com/klauspost/compress/gzip"
 
 	"github.com/lambdastack/lambdastack/internal/agg"
 	"github.com/lambdastack/lambdastack/internal/event"

@@ -12,31 +12,48 @@ import (
 // subset DuckDB runs too, plus Trino's HyperLogLog forms). Athena runs it
 // as is over the raw_events table; the sql engine runs it on DuckDB after
 // duckhll.Rewrite and the few Trino functions DuckDB names otherwise
-// (batchsql). The verdicts are the Parquet reader's, in its order, with the
-// event package's reason codes and limits: a row another engine wrote may
-// be bad, and is counted, never aggregated.
+// (batchsql). A row another engine wrote may be bad, and is counted, never
+// aggregated.
+//
+// The verdicts are event.CheckColumns' with its reason codes and limits:
+// the first field breaking a rule in the contract's order (event_id,
+// event_type, event_time, user_id, session_id, source, value, attributes,
+// received_time), then the first missing required field, then future_time;
+// wrong_hour, the batch reader's own, comes last, as in the Go reader.
+// Times are compared at millisecond precision, as the event model holds
+// them (date_trunc floors). not_utf8 has no branch: a varchar holds UTF-8
+// only, so the statement never sees such a string. On the sql engine an
+// NDJSON line with one is rejected not_utf8 by the Go parser before
+// loading, and a Parquet object with one is refused by DuckDB and counted
+// unreadable whole; on Athena it is up to Athena's Parquet reader.
 //
 // Placeholders: {{table}} the raw events relation, {{dt}} and {{hour}} its
-// partition, {{window_start}} the hour as 'YYYY-MM-DD HH:00:00' (UTC).
+// partition, {{window_start}} the hour as 'YYYY-MM-DD HH:00:00' (UTC); the
+// others are the event package's limits and reason codes (fillSQL).
 const verdictsSQL = `WITH hour_rows AS (
-  SELECT event_id, event_type, user_id, source, event_time, received_time, value
+  SELECT event_id, event_type, user_id, session_id, source, event_time, received_time, value, attributes
   FROM {{table}}
   WHERE dt = '{{dt}}' AND hour = '{{hour}}'
 ),
 verdicts AS (
   SELECT *,
     CASE
-      WHEN event_id IS NULL THEN '{{missing_field}}'
       WHEN length(to_utf8(event_id)) NOT BETWEEN 1 AND {{max_event_id}} THEN '{{bad_value}}'
-      WHEN event_type IS NULL THEN '{{missing_field}}'
       WHEN NOT regexp_like(event_type, '\A[a-z][a-z0-9_.-]{0,{{max_type_tail}}}\z') THEN '{{bad_value}}'
-      WHEN user_id IS NULL THEN '{{missing_field}}'
+      WHEN event_time < TIMESTAMP '{{min_time}}' OR event_time > TIMESTAMP '{{max_time}}' THEN '{{bad_value}}'
       WHEN length(to_utf8(user_id)) NOT BETWEEN 1 AND {{max_user_id}} THEN '{{bad_value}}'
-      WHEN event_time IS NULL THEN '{{missing_field}}'
+      WHEN length(to_utf8(session_id)) > {{max_session}} THEN '{{bad_value}}'
+      WHEN length(to_utf8(source)) > {{max_source}} THEN '{{bad_value}}'
+      WHEN NOT is_finite(value) THEN '{{bad_value}}'
+      WHEN cardinality(filter(map_values(attributes), v -> v IS NULL)) > 0 THEN '{{bad_type}}'
+      WHEN cardinality(attributes) > {{max_attributes}} THEN '{{bad_value}}'
+      WHEN received_time < TIMESTAMP '{{min_time}}' OR received_time > TIMESTAMP '{{max_time}}' THEN '{{bad_value}}'
+      WHEN event_id IS NULL OR event_type IS NULL OR event_time IS NULL OR user_id IS NULL
+        OR received_time IS NULL THEN '{{missing_field}}'
+      WHEN date_trunc('millisecond', event_time)
+        > date_trunc('millisecond', received_time) + INTERVAL '{{max_skew_seconds}}' SECOND THEN '{{future_time}}'
       WHEN event_time < TIMESTAMP '{{window_start}}'
         OR event_time >= TIMESTAMP '{{window_start}}' + INTERVAL '1' HOUR THEN '{{wrong_hour}}'
-      WHEN length(to_utf8(source)) > {{max_source}} THEN '{{bad_value}}'
-      WHEN value IS NOT NULL AND NOT is_finite(value) THEN '{{bad_value}}'
     END AS reason
   FROM hour_rows
 )`
@@ -81,6 +98,9 @@ func UnloadSQL(table string, hour time.Time, to string) string {
 		HourSQL(table, hour), strings.ReplaceAll(to, "'", "''"))
 }
 
+// sqlTimeLayout writes a TIMESTAMP literal to the microsecond.
+const sqlTimeLayout = "2006-01-02 15:04:05.000000"
+
 func fillSQL(stmt, table string, hour time.Time) string {
 	h := hour.UTC().Truncate(time.Hour)
 	return strings.NewReplacer(
@@ -96,5 +116,13 @@ func fillSQL(stmt, table string, hour time.Time) string {
 		"{{max_user_id}}", fmt.Sprint(event.MaxUserIDBytes),
 		"{{max_source}}", fmt.Sprint(event.MaxSourceBytes),
 		"{{max_type_tail}}", fmt.Sprint(event.MaxEventTypeLen-1),
+		"{{max_session}}", fmt.Sprint(event.MaxSessionBytes),
+		"{{max_attributes}}", fmt.Sprint(event.MaxAttributes),
+		"{{bad_type}}", string(event.ReasonBadType),
+		"{{future_time}}", string(event.ReasonFutureTime),
+		"{{max_skew_seconds}}", fmt.Sprint(event.MaxFutureSkew.Seconds()),
+		"{{min_time}}", time.UnixMilli(event.MinTimeMillis).UTC().Format(sqlTimeLayout),
+		// The last microsecond of the last millisecond of the event model.
+		"{{max_time}}", time.UnixMilli(event.MaxTimeMillis+1).Add(-time.Microsecond).UTC().Format(sqlTimeLayout),
 	).Replace(stmt)
 }

@@ -107,7 +107,7 @@ func NewLambdaStackStack(scope constructs.Construct, id string, props *LambdaSta
 
 	// Ingest: Firehose runs the transform and writes the raw bucket.
 	transform := fn(TransformEntry, "Firehose processor: validate, enrich and partition events; quarantine bad records",
-		5*time.Minute, 1024, env())
+		5*time.Minute, TransformMemoryMB, env())
 	s.Ingest = NewIngest(stack, "Ingest", &IngestProps{
 		Config: cfg, Stream: kinesisStream, MSK: s.MSK, Raw: s.Buckets.Raw, Transform: transform.Function,
 	})
@@ -115,7 +115,7 @@ func NewLambdaStackStack(scope constructs.Construct, id string, props *LambdaSta
 	// Speed layer: speed/ objects in the views bucket, per stream batch;
 	// on MSK the function runs in the cluster's VPC.
 	speed := fn(SpeedEntry, "Speed layer: aggregate stream batches into speed-view Parquet objects",
-		2*time.Minute, 1024, env("VIEWS_LOCATION", views, "STAGE", cfg.Stage, "STREAM_KIND", cfg.Stream), s.Network)
+		2*time.Minute, SpeedMemoryMB, env("VIEWS_LOCATION", views, "STAGE", cfg.Stage, "STREAM_KIND", cfg.Stream), s.Network)
 	s.Buckets.Views.GrantReadWrite(speed.Role, jsii.String("speed/*"))
 	if s.MSK != nil {
 		s.Speed = NewMSKSpeedLayer(stack, "Speed", &MSKSpeedLayerProps{Config: cfg, Stream: s.MSK, Function: speed})
@@ -133,7 +133,7 @@ func NewLambdaStackStack(scope constructs.Construct, id string, props *LambdaSta
 		batchEnv["GLUE_DATABASE"] = cat.DatabaseName
 		batchEnv["STAGING_LOCATION"] = views + "/" + StagingPrefix
 	}
-	batch := fn(BatchEntry, "Batch layer: build batch views from raw events (hourly)", 15*time.Minute, 3008, batchEnv)
+	batch := fn(BatchEntry, "Batch layer: build batch views from raw events (hourly)", 15*time.Minute, BatchMemoryMB, batchEnv)
 	s.Buckets.Raw.GrantRead(batch.Role, jsii.String("events/*"))
 	s.Buckets.Views.GrantReadWrite(batch.Role, jsii.String("batch/*"))
 	if cfg.BatchEngine == "athena" {
@@ -143,7 +143,7 @@ func NewLambdaStackStack(scope constructs.Construct, id string, props *LambdaSta
 	// Serving view: batch/ and speed/ merged into merged/, with the users
 	// view (users/) rolled up from it, every few minutes.
 	merge := fn(MergeEntry, "Serving layer: merge batch and speed views after the watermark",
-		5*time.Minute, 1024, env("VIEWS_LOCATION", views, "STAGE", cfg.Stage))
+		5*time.Minute, MergeMemoryMB, env("VIEWS_LOCATION", views, "STAGE", cfg.Stage))
 	s.Buckets.Views.GrantRead(merge.Role, jsii.String("batch/*"))
 	s.Buckets.Views.GrantRead(merge.Role, jsii.String("speed/*"))
 	s.Buckets.Views.GrantReadWrite(merge.Role, jsii.String("merged/*"))

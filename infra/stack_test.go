@@ -315,6 +315,15 @@ func TestStackDefault(t *testing.T) {
 				t.Errorf("no function deploys %s", e)
 			}
 		}
+		memory := map[string]float64{"Firehose": TransformMemoryMB, "Speed": SpeedMemoryMB, "Batch": BatchMemoryMB, "Serving": MergeMemoryMB}
+		for id, p := range fns {
+			desc := fmt.Sprint(p["Description"])
+			for prefix, mb := range memory {
+				if strings.HasPrefix(desc, prefix) && p["MemorySize"] != mb {
+					t.Errorf("function %s (%s): memory %v MB, sized at %v", id, desc, p["MemorySize"], mb)
+				}
+			}
+		}
 		env := map[string]string{}
 		for _, p := range fns {
 			vars, _ := json.Marshal(p["Environment"])

@@ -33,10 +33,12 @@ type Engine struct {
 }
 
 // rawTable is the DuckDB table the statement reads, with the raw events'
-// columns (glue.RawEvents) the batch view uses, and the partition.
+// columns (glue.RawEvents) the batch view and its verdicts use, and the
+// partition.
 const rawTable = `CREATE TEMP TABLE raw_events (
-  event_id VARCHAR, event_type VARCHAR, user_id VARCHAR, source VARCHAR,
-  event_time TIMESTAMP, received_time TIMESTAMP, value DOUBLE, dt VARCHAR, hour VARCHAR)`
+  event_id VARCHAR, event_type VARCHAR, user_id VARCHAR, session_id VARCHAR, source VARCHAR,
+  event_time TIMESTAMP, received_time TIMESTAMP, value DOUBLE, attributes MAP(VARCHAR, VARCHAR),
+  dt VARCHAR, hour VARCHAR)`
 
 // trinoBridge defines the Trino functions of the statement that DuckDB
 // names otherwise. length(to_utf8(x)) counts bytes in Trino; DuckDB has no
@@ -47,13 +49,15 @@ var trinoBridge = []string{
 }
 
 // DuckDBSQL turns the Trino statement into the one DuckDB runs: the
-// HyperLogLog forms (duckhll.Rewrite) and length(to_utf8(x)) → strlen(x).
+// HyperLogLog forms (duckhll.Rewrite), length(to_utf8(x)) → strlen(x) and
+// cardinality(filter(…)) → len(filter(…)) (DuckDB's cardinality takes a
+// map only, Trino's an array too).
 func DuckDBSQL(stmt string) (string, error) {
 	out, err := duckhll.Rewrite(stmt)
 	if err != nil {
 		return "", err
 	}
-	return strings.ReplaceAll(out, "length(to_utf8(", "strlen(("), nil
+	return strings.NewReplacer("length(to_utf8(", "strlen((", "cardinality(filter(", "len(filter(").Replace(out), nil
 }
 
 // BuildHour loads the hour's objects and runs the batch view statement.
@@ -225,7 +229,7 @@ func open(ctx context.Context) (*sql.Conn, func(), error) {
 }
 
 // rawColumns are the raw_events columns read from a Parquet file.
-var rawColumns = []string{"event_id", "event_type", "user_id", "source", "event_time", "received_time", "value"}
+var rawColumns = []string{"event_id", "event_type", "user_id", "session_id", "source", "event_time", "received_time", "value", "attributes"}
 
 // loadParquet inserts one Parquet file's rows; a column the file does not
 // have is NULL.
@@ -298,7 +302,9 @@ func loadNDJSON(conn *sql.Conn, table string, data []byte, dt, hour string, bad 
 			if ev.HasValue {
 				value = ev.Value
 			}
-			if err := app.AppendRow(ev.EventID, ev.EventType, ev.UserID, ev.Source, ev.EventTime.UTC(), ev.ReceivedTime.UTC(), value, dt, hour); err != nil {
+			// attributes stays NULL: the parser checked them (the lean
+			// event does not keep them) and the view does not use them.
+			if err := app.AppendRow(ev.EventID, ev.EventType, ev.UserID, ev.SessionID, ev.Source, ev.EventTime.UTC(), ev.ReceivedTime.UTC(), value, nil, dt, hour); err != nil {
 				app.Close()
 				return err
 			}

@@ -15,6 +15,7 @@ import (
 	_ "github.com/marcboeker/go-duckdb/v2"
 
 	"github.com/lambdastack/lambdastack/batch"
+	"github.com/lambdastack/lambdastack/bench/duckref"
 	"github.com/lambdastack/lambdastack/glue"
 	"github.com/lambdastack/lambdastack/internal/views"
 )
@@ -89,21 +90,8 @@ func ours(b *testing.B, path string) result {
 	return out
 }
 
-// duckQuery is the same view in DuckDB: dedup by (hour, event_id), then
-// per (hour, event_type, source) the count, an approximate distinct user
-// count and the value sum.
-const duckQuery = `
-WITH dedup AS (
-  SELECT date_trunc('hour', event_time) AS window_start, event_id,
-         any_value(event_type) AS event_type, any_value(coalesce(source, 'unknown')) AS source,
-         any_value(user_id) AS user_id, any_value(coalesce(value, 0)) AS value
-  FROM %s GROUP BY ALL)
-SELECT window_start, event_type, source, count(*) AS events,
-       approx_count_distinct(user_id) AS users, sum(value) AS value_sum
-FROM dedup GROUP BY ALL`
-
 func duck(b *testing.B, db *sql.DB, from string) result {
-	r, err := db.Query(fmt.Sprintf(duckQuery, from))
+	r, err := db.Query(fmt.Sprintf(duckref.ViewQuery, from))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -4,6 +4,8 @@
 //
 //	go run ./bench/engines -write -dir /tmp/raw -events 5000000 -hours 24 -format parquet
 //	go run ./bench/engines -dir /tmp/raw -engine go   # or sql
+//	go run ./bench/engines -dir /tmp/raw -duckcopy    # rewrite the Parquet with DuckDB
+//	go run ./bench/engines -dir /tmp/raw -engine duckdb -format parquet  # the reference
 //
 // Peak memory of one hour is measured on the command line instead:
 // /usr/bin/time -v lambdastack batch --raw DIR --out OUT --quiet.
@@ -19,6 +21,7 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -40,7 +43,9 @@ func main() {
 		events = flag.Int("events", 1000000, "events to generate (-write)")
 		hours  = flag.Int("hours", 1, "hours the events arrive over (-write)")
 		format = flag.String("format", "parquet", "raw format: parquet or ndjson (gzip) (-write)")
-		engine = flag.String("engine", "go", "engine to time: go or sql")
+		engine = flag.String("engine", "go", "engine to time: go, sql, or duckdb (DuckDB's own dedup, aggregate and Parquet write: the reference)")
+		prof   = flag.String("cpuprofile", "", "write a CPU profile of the timed build to this file")
+		dcopy  = flag.Bool("duckcopy", false, "rewrite every raw Parquet object with DuckDB (its encodings and row groups)")
 	)
 	flag.Parse()
 	if *dir == "" {
@@ -51,6 +56,21 @@ func main() {
 		if err := writeRaw(*dir, *events, *hours, *format); err != nil {
 			log.Fatal(err)
 		}
+		return
+	}
+	if *dcopy {
+		if err := duckCopy(*dir); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
+	if *engine == "duckdb" {
+		t0 := time.Now()
+		n, err := duckReference(*dir, *format)
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("engine duckdb: %d view rows in %s\n", n, time.Since(t0).Round(time.Millisecond))
 		return
 	}
 	raw, err := storage.NewLocal(*dir)
@@ -73,6 +93,16 @@ func main() {
 		b.Engine = &batchsql.Engine{Raw: raw}
 	default:
 		log.Fatalf("-engine %q: want go or sql", *engine)
+	}
+	if *prof != "" {
+		f, err := os.Create(*prof)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	t0 := time.Now()
 	sum, err := b.Run(ctx)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -59,8 +60,10 @@ type Commit struct {
 	staging string
 	version string
 	base    Manifest
-	moves   []Move
 	now     func() time.Time
+
+	mu    sync.Mutex // guards moves: Put and Staged may be called concurrently
+	moves []Move
 }
 
 // BeginCommit reads the manifest at key and its version and starts a
@@ -121,12 +124,15 @@ func readVersioned(ctx context.Context, v Versioned, key string) (Manifest, stri
 // ("" when there was none).
 func (c *Commit) Version() string { return c.version }
 
-// Put stages an object that Publish puts at key.
+// Put stages an object that Publish puts at key. It is safe for concurrent
+// use (before Publish).
 func (c *Commit) Put(ctx context.Context, key string, data []byte) error {
 	from := c.staging + key
 	if err := c.store.Put(ctx, from, data); err != nil {
 		return fmt.Errorf("staging %s: %w", key, err)
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	for i, mv := range c.moves {
 		if mv.To == key {
 			c.moves[i].From = from
@@ -139,6 +145,8 @@ func (c *Commit) Put(ctx context.Context, key string, data []byte) error {
 
 // Staged reports whether key has been staged in this commit.
 func (c *Commit) Staged(key string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	for _, mv := range c.moves {
 		if mv.To == key {
 			return true

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -15,6 +16,10 @@ import (
 
 func main() {
 	ctx := context.Background()
+	if pct, limit, ok := batch.LambdaGC(os.Getenv); ok {
+		debug.SetGCPercent(pct)
+		debug.SetMemoryLimit(limit)
+	}
 	cfg, err := batch.ConfigFromEnv(os.Getenv, true)
 	if err != nil {
 		log.Fatal(err)
