@@ -53,6 +53,18 @@ func ndjsonUnits(data []byte, s Source) []unit {
 	return units
 }
 
+// NextLine splits the first line off NDJSON data: the line without its
+// newline and a trailing carriage return, the rest after it, and whether
+// the line is blank (only white space), which every NDJSON reader skips.
+func NextLine(data []byte) (line, rest []byte, blank bool) {
+	line = data
+	if i := bytes.IndexByte(data, '\n'); i >= 0 {
+		line, rest = data[:i], data[i+1:]
+	}
+	line = bytes.TrimRight(line, "\r")
+	return line, rest, len(bytes.TrimSpace(line)) == 0
+}
+
 func parseNDJSON(ctx context.Context, st *runState, data []byte, s Source, b *block) error {
 	types := &localInterner{shared: st.types, cache: map[string]uint32{}}
 	sources := &localInterner{shared: st.sources, cache: map[string]uint32{}}
@@ -66,14 +78,9 @@ func parseNDJSON(ctx context.Context, st *runState, data []byte, s Source, b *bl
 	b.idArena = make([]byte, 0, len(data)/8)
 	n := 0
 	for len(data) > 0 {
-		line := data
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			line, data = data[:i], data[i+1:]
-		} else {
-			data = nil
-		}
-		line = bytes.TrimRight(line, "\r")
-		if len(bytes.TrimSpace(line)) == 0 {
+		var line []byte
+		var blank bool
+		if line, data, blank = NextLine(data); blank {
 			continue
 		}
 		if n++; n%4096 == 0 && ctx.Err() != nil {

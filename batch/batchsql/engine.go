@@ -277,14 +277,9 @@ func loadNDJSON(conn *sql.Conn, table string, data []byte, dt, hour string, bad 
 			return err
 		}
 		for len(data) > 0 {
-			line := data
-			if i := bytes.IndexByte(data, '\n'); i >= 0 {
-				line, data = data[:i], data[i+1:]
-			} else {
-				data = nil
-			}
-			line = bytes.TrimRight(line, "\r")
-			if len(bytes.TrimSpace(line)) == 0 {
+			var line []byte
+			var blank bool
+			if line, data, blank = batch.NextLine(data); blank {
 				continue
 			}
 			ev, err := event.ParseEnrichedLean(line)
