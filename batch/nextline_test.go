@@ -9,7 +9,7 @@ import (
 func TestNextLine(t *testing.T) {
 	for _, c := range []struct {
 		in, line, rest string
-		blank           bool
+		blank          bool
 	}{
 		{"a\nb", "a", "b", false},
 		{"a\r\nb\n", "a", "b\n", false},
