@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"math/bits"
 	"slices"
 	"strconv"
 	"sync"
@@ -126,9 +127,9 @@ func (h *Handler) appendRecord(out, id []byte, r *inRecord, payload []byte, now 
 	)
 	if r.kafka && !r.hasData {
 		sc.text, k = rejected(sc.text[:0], tombstone, nil, received)
-		return appendOk(out, id, sc.text, &k, true), true
+		return appendOk(out, id, sc.text, nil, nil, &k, true), true
 	}
-	data, ok := r.decode(payload, sc.decoded[:0])
+	data, src, ok := r.decode(payload, sc.decoded[:0])
 	if !ok {
 		return appendFailed(out, id), false
 	}
@@ -141,7 +142,7 @@ func (h *Handler) appendRecord(out, id []byte, r *inRecord, payload []byte, now 
 	if res != resultOk {
 		return appendFailed(out, id), false
 	}
-	return appendOk(out, id, sc.text, &k, r.kafka), true
+	return appendOk(out, id, sc.text, data, src, &k, r.kafka), true
 }
 
 // tombstone is the rejection of a Kafka record whose value is null.
@@ -168,8 +169,9 @@ func appendFailed(out, id []byte) []byte {
 }
 
 // appendOk appends an Ok entry, its data under kafkaRecordValue for a
-// record from an MSK source.
-func appendOk(out, id, text []byte, k *keys, kafka bool) []byte {
+// record from an MSK source. data is the record's decoded data and src its
+// base64 text (see appendEncoded).
+func appendOk(out, id, text, data, src []byte, k *keys, kafka bool) []byte {
 	out = append(out, `{"recordId":`...)
 	out = append(out, id...)
 	if kafka {
@@ -177,7 +179,7 @@ func appendOk(out, id, text []byte, k *keys, kafka bool) []byte {
 	} else {
 		out = append(out, `,"result":"Ok","data":"`...)
 	}
-	out = b64.AppendEncode(out, text)
+	out = appendEncoded(out, text, data, src)
 	out = append(out, `","metadata":{"partitionKeys":{"route":"`...)
 	out = append(out, k.route...) // reason codes and "events": nothing to escape
 	out = append(out, `","dt":"`...)
@@ -185,6 +187,37 @@ func appendOk(out, id, text []byte, k *keys, kafka bool) []byte {
 	out = append(out, `","hour":"`...)
 	out = append(out, k.hour[:]...)
 	return append(out, `"}}}`...)
+}
+
+// appendEncoded appends the base64 of text. An enriched event most often
+// begins with the bytes of its record (the record is written as the
+// enriched line is, and received_time, dt and hour come last): the
+// characters of that shared prefix, in whole three-byte groups, are copied
+// from the record's own base64 src rather than encoded again. That holds
+// when src is exactly the padded encoding of data, with no line breaks,
+// which its length shows.
+func appendEncoded(out, text, data, src []byte) []byte {
+	if len(data) > 0 && len(src) == (len(data)+2)/3*4 {
+		n := commonPrefix(text, data) / 3 * 3
+		out = append(out, src[:n/3*4]...)
+		text = text[n:]
+	}
+	return b64.AppendEncode(out, text)
+}
+
+// commonPrefix returns the length of the longest common prefix of a and
+// b, eight bytes at a time.
+func commonPrefix(a, b []byte) int {
+	n := min(len(a), len(b))
+	i := 0
+	for ; i+8 <= n; i += 8 {
+		if x := binary.LittleEndian.Uint64(a[i:]) ^ binary.LittleEndian.Uint64(b[i:]); x != 0 {
+			return i + bits.TrailingZeros64(x)/8
+		}
+	}
+	for ; i < n && a[i] == b[i]; i++ {
+	}
+	return i
 }
 
 // span is the content of a JSON string (between the quotes) in the payload.
@@ -256,20 +289,22 @@ func hasControl(b []byte) bool {
 	return false
 }
 
-// decode returns the record's data, base64-decoded into dst.
-func (r *inRecord) decode(p, dst []byte) ([]byte, bool) {
+// decode returns the record's data, base64-decoded into dst, and its
+// base64 text.
+func (r *inRecord) decode(p, dst []byte) (data, src []byte, ok bool) {
 	if !r.hasData {
-		return dst, true // no data: an empty record, rejected and kept like any other
+		return dst, nil, true // no data: an empty record, rejected and kept like any other
 	}
-	src := p[r.data.start:r.data.end]
+	src = p[r.data.start:r.data.end]
 	if r.data.escaped {
 		var s string
 		if err := json.Unmarshal(p[r.data.start-1:r.data.end+1], &s); err != nil {
-			return dst, false
+			return dst, nil, false
 		}
 		src = []byte(s)
 	}
-	return b64.AppendDecode(dst, src)
+	data, ok = b64.AppendDecode(dst, src)
+	return data, src, ok
 }
 
 // parseEvent finds the records of a Firehose event. Fields other than
@@ -341,58 +376,15 @@ func scanEventWith(p []byte, fn func(r *inRecord) error, onRecords func() error)
 		}
 		for s.more(']') {
 			*r = inRecord{}
-			if !s.expect('{') {
-				return s.error()
-			}
-			for s.more('}') {
-				k, ok := s.key()
-				if !ok {
+			end, ok := fastRecord(p, s.i, r)
+			if !ok {
+				*r = inRecord{}
+				if !s.record(r) {
 					return s.error()
 				}
-				if s.peek() == 'n' && (k == "recordId" || k == "approximateArrivalTimestamp") {
-					// Leaves the field as it was, as in encoding/json; a bad
-					// literal sets s.err, which ends the loop.
-					s.literal("null")
-					continue
-				}
-				switch k {
-				case "recordId":
-					r.id, ok = s.str()
-					r.hasID = ok
-				case "kafkaRecordValue":
-					r.kafka = true
-					fallthrough
-				case "data":
-					if s.peek() == 'n' {
-						ok = s.literal("null")
-						r.hasData = false
-						break
-					}
-					r.data, ok = s.longStr()
-					r.hasData = ok
-				case "approximateArrivalTimestamp":
-					var num []byte
-					if num, ok = s.number(); ok {
-						if ms, ok := smallInt(num); ok {
-							r.arrivalMs = ms
-						} else if f, err := strconv.ParseFloat(string(num), 64); err == nil {
-							r.arrivalMs = int64(f)
-						}
-						r.hasArrival = r.arrivalMs > 0 // 0 means not set
-					}
-				case "mskRecordMetadata":
-					r.kafka = true
-					ok = s.skipValue(1)
-				default:
-					ok = s.skipValue(1)
-				}
-				if !ok {
-					return s.error()
-				}
+				end = s.i
 			}
-			if s.err != "" {
-				return s.error()
-			}
+			s.i = end
 			if err := fn(r); err != nil {
 				return err
 			}
@@ -412,4 +404,62 @@ func scanEventWith(p []byte, fn func(r *inRecord) error, onRecords func() error)
 		return eventError("no records field")
 	}
 	return nil
+}
+
+// record reads one record object into r with the general scanner: any
+// key order, case and escapes, null fields, skipped keys of any shape; it
+// sets s.err for a syntax error.
+func (s *scan) record(r *inRecord) bool {
+	if !s.expect('{') {
+		return false
+	}
+	for s.more('}') {
+		k, ok := s.key()
+		if !ok {
+			return false
+		}
+		if s.peek() == 'n' && (k == "recordId" || k == "approximateArrivalTimestamp") {
+			// Leaves the field as it was, as in encoding/json; a bad
+			// literal sets s.err, which ends the loop.
+			s.literal("null")
+			continue
+		}
+		switch k {
+		case "recordId":
+			r.id, ok = s.str()
+			r.hasID = ok
+		case "kafkaRecordValue":
+			r.kafka = true
+			fallthrough
+		case "data":
+			if s.peek() == 'n' {
+				ok = s.literal("null")
+				r.hasData = false
+				break
+			}
+			r.data, ok = s.longStr()
+			r.hasData = ok
+		case "approximateArrivalTimestamp":
+			var num []byte
+			if num, ok = s.number(); ok {
+				if ms, ok := smallInt(num); ok {
+					r.arrivalMs = ms
+				} else if ms, err := strconv.ParseInt(string(num), 10, 64); err == nil {
+					r.arrivalMs = ms // 19 digits: exact, as encoding/json reads it
+				} else if f, err := strconv.ParseFloat(string(num), 64); err == nil {
+					r.arrivalMs = int64(f)
+				}
+				r.hasArrival = r.arrivalMs > 0 // 0 means not set
+			}
+		case "mskRecordMetadata":
+			r.kafka = true
+			ok = s.skipValue(1)
+		default:
+			ok = s.skipValue(1)
+		}
+		if !ok {
+			return false
+		}
+	}
+	return s.err == ""
 }
