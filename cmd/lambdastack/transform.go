@@ -11,8 +11,6 @@ import (
 	"github.com/lambdastack/lambdastack/streaming/transform"
 )
 
-var newline = []byte{'\n'}
-
 // firehoseEventHint says what --event holds.
 const firehoseEventHint = `expected Firehose processing event JSON, {"records":[{"recordId":…,"data":…},…]}, ` +
 	"one or more, as `lambdastack generate --format firehose` writes (NDJSON events go to `validate` or `generate`)"
@@ -53,7 +51,18 @@ are both taken. Needs nothing else.
 					name = "stdin"
 				}
 				for n := 1; ; n++ {
-					payload, err := objs.next()
+					// Each event is guessed to be one line (see nextLine):
+					// the handler, which checks the syntax, confirms it.
+					payload, guess, err := objs.nextLine()
+					var out []byte
+					if guess {
+						if out, err = h.Invoke(ctx, payload); err != nil {
+							if ctx.Err() != nil {
+								return ctx.Err()
+							}
+							payload, err = objs.again()
+						}
+					}
 					if err == io.EOF && n > 1 {
 						break
 					}
@@ -65,8 +74,10 @@ are both taken. Needs nothing else.
 					case err != nil:
 						return fmt.Errorf("reading event %d of %s: %w", n, name, err)
 					}
-					// The handler checks the event's syntax as it reads it.
-					out, err := h.Invoke(ctx, payload)
+					if out == nil {
+						// The handler checks the event's syntax as it reads it.
+						out, err = h.Invoke(ctx, payload)
+					}
 					if err != nil {
 						if ctx.Err() != nil {
 							return ctx.Err()
@@ -78,10 +89,7 @@ are both taken. Needs nothing else.
 					}
 					// Straight to stdout: a response is megabytes, which
 					// a buffer would only copy.
-					if _, err := env.stdout.Write(out); err != nil {
-						return fmt.Errorf("writing the response: %w", err)
-					}
-					if _, err := env.stdout.Write(newline); err != nil {
+					if _, err := env.stdout.Write(append(out, '\n')); err != nil {
 						return fmt.Errorf("writing the response: %w", err)
 					}
 				}

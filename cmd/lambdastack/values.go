@@ -24,7 +24,16 @@ type objectReader struct {
 	inString        bool
 	eof             bool
 	err             error
+	// guessed is where the object nextLine guessed starts; noLines is set
+	// once a guess has missed.
+	guessed int
+	noLines bool
 }
+
+// maxLine bounds the line nextLine guesses an object is: past it (no
+// newline in 8 MB, more than a Lambda payload) the object is found by
+// counting braces.
+const maxLine = 8 << 20
 
 // objectChunk is the least room objectReader reads into; the buffer starts
 // at four times that and doubles when one object does not fit.
@@ -41,23 +50,8 @@ var errNotObject = errors.New("not a JSON object")
 // when only whitespace is left; errNotObject when the next value is not an
 // object; io.ErrUnexpectedEOF when the input ends inside one.
 func (o *objectReader) next() ([]byte, error) {
-	// Skip the whitespace before the object.
-	for {
-		for o.start < o.end && isSpace(o.buf[o.start]) {
-			o.start++
-		}
-		if o.start < o.end {
-			break
-		}
-		if err := o.fill(); err != nil {
-			return nil, err
-		}
-		if o.start == o.end {
-			return nil, io.EOF
-		}
-	}
-	if o.buf[o.start] != '{' {
-		return nil, errNotObject
+	if err := o.skipSpace(); err != nil {
+		return nil, err
 	}
 	o.pos, o.depth, o.inString = o.start, 0, false
 	for {
@@ -74,6 +68,82 @@ func (o *objectReader) next() ([]byte, error) {
 			return nil, io.ErrUnexpectedEOF
 		}
 	}
+}
+
+// nextLine is next for a caller whose reader checks the object's syntax
+// anyway (the transform's handler): it guesses that the object is the rest
+// of its line, as generate writes them, and returns that line unscanned
+// with guess=true (IndexByte finds the newline several times faster than
+// counting braces finds the end). The caller confirms the guess by reading
+// the line as one object with nothing after it but white space, which
+// holds exactly when counting braces would have cut it there (a line the
+// reader accepts ends where its strings and braces say); otherwise it
+// calls again. After one miss nextLine is next (guess=false).
+func (o *objectReader) nextLine() (obj []byte, guess bool, err error) {
+	if o.noLines {
+		obj, err = o.next()
+		return obj, false, err
+	}
+	if err := o.skipSpace(); err != nil {
+		return nil, false, err
+	}
+	o.pos = o.start
+	for {
+		if i := bytes.IndexByte(o.buf[o.pos:o.end], '\n'); i >= 0 {
+			return o.guess(o.pos + i + 1), true, nil
+		}
+		if o.end-o.start > maxLine {
+			o.noLines = true
+			obj, err = o.next()
+			return obj, false, err
+		}
+		o.pos = o.end
+		before := o.end - o.start
+		if err := o.fill(); err != nil {
+			return nil, false, err
+		}
+		if o.end-o.start == before {
+			return o.guess(o.end), true, nil // the last line, without a newline
+		}
+	}
+}
+
+// guess returns buf[start:end] as the guessed object and moves past it.
+func (o *objectReader) guess(end int) []byte {
+	o.guessed = o.start
+	line := o.buf[o.start:end]
+	o.start = end
+	return line
+}
+
+// again takes back the guess nextLine returned last and returns the object
+// that starts there, found by counting braces; nextLine guesses no more.
+func (o *objectReader) again() ([]byte, error) {
+	o.start, o.noLines = o.guessed, true
+	return o.next()
+}
+
+// skipSpace skips the whitespace before the next object and checks that
+// one starts there.
+func (o *objectReader) skipSpace() error {
+	for {
+		for o.start < o.end && isSpace(o.buf[o.start]) {
+			o.start++
+		}
+		if o.start < o.end {
+			break
+		}
+		if err := o.fill(); err != nil {
+			return err
+		}
+		if o.start == o.end {
+			return io.EOF
+		}
+	}
+	if o.buf[o.start] != '{' {
+		return errNotObject
+	}
+	return nil
 }
 
 // scan goes on from pos and returns the end of the object when it closes
