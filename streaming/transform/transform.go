@@ -205,7 +205,7 @@ func AppendEnvelope(dst []byte, rej *event.Rejection, data []byte, received time
 	dst = received.UTC().AppendFormat(dst, "2006-01-02T15:04:05.000Z07:00")
 	if utf8.Valid(data) {
 		dst = append(dst, `","record":`...)
-		dst = event.AppendJSONString(dst, string(data))
+		dst = event.AppendJSONString(dst, data)
 	} else {
 		dst = append(dst, `","record_base64":"`...)
 		dst = base64.StdEncoding.AppendEncode(dst, data)
