@@ -380,18 +380,27 @@ func fastRecord(p []byte, i int, r *inRecord) (int, bool) {
 		default:
 			return 0, false
 		}
-		if i = skipWS(p, i); i >= len(p) {
-			return 0, false
+		next, more, ok := memberEnd(p, i)
+		if !ok || !more {
+			return next, ok
 		}
+		i = next
+	}
+}
+
+// memberEnd reads what follows an object member at or after p[i]: a comma
+// (more=true, next is where the next member starts) or the closing brace
+// (more=false, next is past it); ok=false for anything else.
+func memberEnd(p []byte, i int) (next int, more, ok bool) {
+	if i = skipWS(p, i); i < len(p) {
 		switch p[i] {
 		case ',':
-			i = skipWS(p, i+1)
+			return skipWS(p, i+1), true, true
 		case '}':
-			return i + 1, true
-		default:
-			return 0, false
+			return i + 1, false, true
 		}
 	}
+	return 0, false, false
 }
 
 // plainStr returns the index of the closing quote of the string that
@@ -453,16 +462,10 @@ func skipFlatObject(p []byte, i int) (int, bool) {
 			}
 			i += len(lit)
 		}
-		if i = skipWS(p, i); i >= len(p) {
-			return 0, false
+		next, more, ok := memberEnd(p, i)
+		if !ok || !more {
+			return next, ok
 		}
-		switch p[i] {
-		case ',':
-			i = skipWS(p, i+1)
-		case '}':
-			return i + 1, true
-		default:
-			return 0, false
-		}
+		i = next
 	}
 }
