@@ -501,41 +501,45 @@ func (s *scanner) knownKey() (int, bool) {
 	if len(d) < 9 || d[0] != '"' {
 		return fUnknown, false
 	}
-	var cands []knownName
+	// Each comparison is with a constant, which the compiler does inline
+	// in a few word loads (a table of names costs a memequal call each).
+	f, n := fUnknown, 0
 	switch d[1] {
 	case 'e':
-		cands = eNames[:]
+		switch {
+		case len(d) >= 11 && string(d[:11]) == `"event_id":`:
+			f, n = fEventID, 11
+		case len(d) >= 13 && string(d[:13]) == `"event_type":`:
+			f, n = fEventType, 13
+		case len(d) >= 13 && string(d[:13]) == `"event_time":`:
+			f, n = fEventTime, 13
+		}
 	case 'u':
-		cands = uNames[:]
+		if len(d) >= 10 && string(d[:10]) == `"user_id":` {
+			f, n = fUserID, 10
+		}
 	case 's':
-		cands = sNames[:]
+		switch {
+		case len(d) >= 13 && string(d[:13]) == `"session_id":`:
+			f, n = fSessionID, 13
+		case string(d[:9]) == `"source":`:
+			f, n = fSource, 9
+		}
 	case 'v':
-		cands = vNames[:]
+		if string(d[:8]) == `"value":` {
+			f, n = fValue, 8
+		}
 	case 'a':
-		cands = aNames[:]
-	}
-	for _, c := range cands {
-		if len(d) >= len(c.quoted) && string(d[:len(c.quoted)]) == c.quoted {
-			s.pos += len(c.quoted)
-			return c.f, true
+		if len(d) >= 13 && string(d[:13]) == `"attributes":` {
+			f, n = fAttributes, 13
 		}
 	}
-	return fUnknown, false
+	if f == fUnknown {
+		return fUnknown, false
+	}
+	s.pos += n
+	return f, true
 }
-
-// knownName is a field's key as it is written, quoted, with its colon.
-type knownName struct {
-	quoted string
-	f      int
-}
-
-var (
-	eNames = [...]knownName{{`"event_id":`, fEventID}, {`"event_type":`, fEventType}, {`"event_time":`, fEventTime}}
-	uNames = [...]knownName{{`"user_id":`, fUserID}}
-	sNames = [...]knownName{{`"session_id":`, fSessionID}, {`"source":`, fSource}}
-	vNames = [...]knownName{{`"value":`, fValue}}
-	aNames = [...]knownName{{`"attributes":`, fAttributes}}
-)
 
 // fastFieldID is fieldID for a key still in the input bytes. It repeats
 // fieldID's switch on purpose: fieldID(string(k)) copies the key to the stack
