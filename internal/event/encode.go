@@ -80,8 +80,9 @@ func appendString[T ~string | ~[]byte](dst []byte, s T) []byte {
 			// quote, backslash, control or non-ASCII byte; the lowest
 			// flagged byte of a word is exact): a rejected record's text
 			// is copied in runs, and a 33 KB one without stopping.
-			x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-				uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+			w := s[i : i+8] // one bounds check: the compiler merges the loads
+			x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+				uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
 			q, b := x^(lo*'"'), x^(lo*'\\')
 			t := (((q - lo) &^ q) | ((b - lo) &^ b) | ((x - lo*0x20) &^ x) | x) & hi
 			if t == 0 {
