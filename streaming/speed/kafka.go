@@ -174,7 +174,7 @@ func parseEvent(payload []byte) (*events.KinesisEvent, *KafkaEvent, error) {
 }
 
 // event reads either kind of event into p and returns its shape: '[' for
-// Kinesis records (p.kin), '{' for Kafka records (p.groups, p.kaf, and
+// Kinesis records (p.kin, or p.set), '{' for Kafka records (p.groups, p.kaf, and
 // the event's source, arn and servers).
 func (p *evParser) event() (byte, error) {
 	var shape byte // '[' Kinesis records, '{' Kafka records, 0 none
@@ -240,10 +240,8 @@ func (p *evParser) event() (byte, error) {
 		if len(source) != 0 {
 			return 0, fmt.Errorf("reading the event: Kinesis records under eventSource %q: %s", source, errNotAnEvent)
 		}
-		for i := range p.kin {
-			if s := p.bytesOf(p.kin[i].eventSource); len(s) != 0 && string(s) != SourceKinesis {
-				return 0, fmt.Errorf("reading the event: record %d has eventSource %q: %s", i, s, errNotAnEvent)
-			}
+		if p.bad >= 0 {
+			return 0, fmt.Errorf("reading the event: record %d has eventSource %q: %s", p.bad, p.bytesOf(p.badSource), errNotAnEvent)
 		}
 		return shape, nil
 	case '{':
@@ -274,6 +272,7 @@ type kafkaGroup struct {
 // of their keys (as ProcessKafka reads a KafkaEvent), and returns the
 // batches. The records' data is p's: valid until p is reused.
 func (p *evParser) kafkaBatches(set *batchSet) ([]*shardBatch, Result) {
+	set.reset() // of Kinesis records before the Kafka ones
 	slices.SortFunc(p.groups, func(x, y kafkaGroup) int { return strings.Compare(x.key, y.key) })
 	n := 0
 	for _, g := range p.groups {
