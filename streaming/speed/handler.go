@@ -316,6 +316,9 @@ func (h *Handler) processShard(ctx context.Context, b *shardBatch, res *Result) 
 		deaggregate = KPL
 	}
 	one := make([][]byte, 1)
+	// The events' strings share the records' bytes: they are hashed and
+	// compared here, and the few kept as keys are copied.
+	lean := new(event.LeanValidator)
 	for i := range b.records {
 		rec := &b.records[i]
 		one[0] = rec.data
@@ -343,7 +346,7 @@ func (h *Handler) processShard(ctx context.Context, b *shardBatch, res *Result) 
 		}
 		for _, u := range users {
 			res.UserRecords++
-			e, rej := event.ValidateLean(u, received)
+			e, rej := lean.Validate(u, received)
 			if rej != nil {
 				res.Invalid[string(rej.Reason)]++
 				continue
@@ -372,6 +375,7 @@ func (h *Handler) processShard(ctx context.Context, b *shardBatch, res *Result) 
 				lastKS = last.keys[k]
 				if lastKS == nil {
 					lastKS = &keyState{agg: agg.New(false)}
+					k = typeSource{strings.Clone(k.eventType), strings.Clone(k.source)}
 					last.keys[k] = lastKS
 				}
 				lastKey = k
