@@ -229,7 +229,7 @@ func (p *evParser) end() error {
 // null consumes a null literal if one is next.
 func (p *evParser) null() bool {
 	p.ws()
-	if bytes.HasPrefix(p.s[p.pos:], []byte("null")) {
+	if p.pos < len(p.s) && p.s[p.pos] == 'n' && bytes.HasPrefix(p.s[p.pos:], []byte("null")) {
 		p.pos += 4
 		return true
 	}
@@ -547,9 +547,11 @@ func (p *evParser) kinesis(r *rawKinesis) error {
 			}
 			var num []byte
 			if num, err = p.number(); err == nil {
-				var epoch float64
-				if epoch, err = strconv.ParseFloat(string(num), 64); err != nil {
-					return p.errorf("approximateArrivalTimestamp: " + err.Error())
+				epoch, ok := decimal(num)
+				if !ok {
+					if epoch, err = strconv.ParseFloat(string(num), 64); err != nil {
+						return p.errorf("approximateArrivalTimestamp: " + err.Error())
+					}
 				}
 				// As events.SecondsEpochTime.UnmarshalJSON converts.
 				sec := int64(epoch)
@@ -631,10 +633,43 @@ func (p *evParser) number() ([]byte, error) {
 		break
 	}
 	num := p.s[start:p.pos]
-	if len(num) == 0 || !json.Valid(num) {
+	if _, ok := decimal(num); !ok && (len(num) == 0 || !json.Valid(num)) {
 		return nil, p.errorf("want a number")
 	}
 	return num, nil
+}
+
+// pow10 is the powers of ten a float64 holds exactly.
+var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15}
+
+// decimal parses the common JSON number, digits with an optional
+// fraction and at most 15 digits in all, such as an arrival time of
+// 1795347000.125: ok=false for anything else, which is left to json.Valid
+// and strconv.ParseFloat. Its digits and the power of ten are exact in a
+// float64, so the one division is correctly rounded: the float64
+// strconv.ParseFloat returns (the tests check both on many numbers).
+func decimal(num []byte) (float64, bool) {
+	var m uint64
+	digits, dot := 0, -1
+	for i, c := range num {
+		switch {
+		case '0' <= c && c <= '9':
+			m = m*10 + uint64(c-'0')
+			digits++
+		case c == '.' && dot < 0 && i > 0:
+			dot = i
+		default:
+			return 0, false
+		}
+	}
+	if digits == 0 || digits > 15 || num[len(num)-1] == '.' || num[0] == '0' && len(num) > 1 && num[1] != '.' {
+		return 0, false
+	}
+	k := 0
+	if dot >= 0 {
+		k = len(num) - dot - 1
+	}
+	return float64(m) / pow10[k], true
 }
 
 // skip reads any JSON value and discards it.
