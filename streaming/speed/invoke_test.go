@@ -53,6 +53,10 @@ func TestParseKinesisEventMatchesEncodingJSON(t *testing.T) {
 		"empty data":    `{"Records":[{"kinesis":{"data":""}}]}`,
 		"escaped data":  `{"Records":[{"kinesis":{"data":"P\/8\u0041\n"}},{"KINESIS":{"DATA":"P/8A"}}]}`,
 		"invalid utf8":  "{\"Records\":[{\"eventID\":\"s\xff:1\"}]}",
+		// Keys are matched by the order the last record had them in first.
+		"key orders": `{"Records":[{"eventID":"s:1","kinesis":{"sequenceNumber":"1","data":"AA=="}},` +
+			`{"kinesis":{"data":"AQ==","sequenceNumber":"2"},"eventID":"s:2"},` +
+			`{ "eventID" : "s:3" , "Kinesis":{"SequenceNumber":"3","d\u0061ta":"Ag=="}},{"eventID":"s:4","eventid":"s:5"}]}`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			want, err := decodeStd(t, []byte(payload))

@@ -288,15 +288,13 @@ func (p *evParser) kafkaBatches(set *batchSet) ([]*shardBatch, Result) {
 	return set.list, res
 }
 
-var kafkaFields = []string{"topic", "partition", "offset", "timestamp", "timestampType", "key", "value", "headers"}
-
 func (p *evParser) kafkaRecord(r *rawKafka) error {
 	if p.null() {
 		return nil
 	}
-	return p.object(func(key []byte) error {
+	return p.fields(kafkaFields, func(i int) error {
 		var err error
-		switch fieldIndex(key, kafkaFields) {
+		switch i {
 		case 0:
 			r.topic, err = p.str()
 		case 1:
