@@ -86,6 +86,9 @@ func TestParseKinesisEventRejectsWhatEncodingJSONRejects(t *testing.T) {
 		"bad number":     `{"Records":[{"kinesis":{"approximateArrivalTimestamp":1.}}]}`,
 		"missing colon":  `{"Records" []}`,
 		"raw line break": "{\"Records\":[{\"kinesis\":{\"data\":\"P/8A\n\"}}]}",
+		// Four line breaks keep the length a multiple of four; the decoder
+		// alone would skip them.
+		"raw line breaks": "{\"Records\":[{\"kinesis\":{\"data\":\"AAAA\n\n\r\nBBBB\"}}]}",
 	} {
 		t.Run(name, func(t *testing.T) {
 			if _, err := decodeStd(t, []byte(payload)); err == nil {
