@@ -148,10 +148,12 @@ type evParser struct {
 
 	source, arn, servers span // the Kafka event's eventSource, eventSourceArn, bootstrapServers
 
-	// Invoke's reading: the Kinesis records go to set, counted in res.
-	set *batchSet
-	res *Result
-	one rawKinesis // the record being read
+	// Invoke's reading: the Kinesis records go to set, counted in res, and
+	// so do the Kafka ones while streamed (their keys in order so far).
+	set      *batchSet
+	res      *Result
+	streamed bool
+	one      rawKinesis // the record being read
 
 	// follow[set][k] is 1 + the field that followed field k (maxFields:
 	// the object's start) in the last object of the set, 0 for none yet.

@@ -180,6 +180,8 @@ func TestInvokeMatchesTheTypedPath(t *testing.T) {
 		"kafka, partitions": `{"eventSource":"aws:kafka","records":{"events-1":[` + kafkaRec("events", 1, 5) + `,` + kafkaRec("events", 1, 6) +
 			`],"events-0":[` + kafkaRec("events", 0, 9) + `,` + kafkaRec("", 0, 10) + `,` + kafkaRec("events", 0, -1) + `,` +
 			kafkaRec("bad/topic", 0, 1) + `,{"topic":"events","partition":0,"offset":11,"value":null}]}}`,
+		"kafka, sorted partitions": `{"eventSource":"aws:kafka","records":{"a-0":null,"events-0":[` + kafkaRec("events", 0, 9) + `,` +
+			kafkaRec("events", 1, 3) + `],"events-1":[` + kafkaRec("events", 1, 4) + `,` + kafkaRec("events", 0, 10) + `]}}`,
 		"kafka, repeated key": `{"eventSource":"aws:SelfManagedKafka","records":{"events-0":[` + kafkaRec("events", 0, 1) +
 			`],"events-0":[` + kafkaRec("events", 0, 2) + `],"x-1":null}}`,
 	}

@@ -193,12 +193,25 @@ func (p *evParser) event() (byte, error) {
 			}
 			shape = '{'
 			p.groups, p.kaf, p.hdrs = p.groups[:0], p.kaf[:0], p.hdrs[:0]
+			if p.streamed = p.set != nil; p.streamed {
+				p.set.reset()
+				*p.res = Result{Invalid: map[string]int{}}
+			}
 			return p.object(func(tp []byte) error {
 				g := kafkaGroup{lo: len(p.kaf)}
+				if n := len(p.groups); n > 0 && string(tp) <= p.groups[n-1].key {
+					p.streamed = false // kafkaBatches sorts the keys
+				}
 				if !p.null() {
 					err := p.array(func() error {
 						p.kaf = append(p.kaf, rawKafka{})
-						return p.kafkaRecord(&p.kaf[len(p.kaf)-1])
+						r := &p.kaf[len(p.kaf)-1]
+						if err := p.kafkaRecord(r); err != nil || !p.streamed {
+							return err
+						}
+						p.res.Records++
+						addKafka(p.set, p.res, p.bytesOf(r.topic), r.partition, r.offset, r.timestamp, p.bytesOf(r.value))
+						return nil
 					})
 					if err != nil {
 						return err
@@ -270,9 +283,14 @@ type kafkaGroup struct {
 
 // kafkaBatches adds the Kafka records to set, by partition in the order
 // of their keys (as ProcessKafka reads a KafkaEvent), and returns the
-// batches. The records' data is p's: valid until p is reused.
+// batches. Keys that came in that order, each once, were added as they
+// were read (p.streamed, as kinesisRecords does); others are added here,
+// in a second pass. The records' data is p's: valid until p is reused.
 func (p *evParser) kafkaBatches(set *batchSet) ([]*shardBatch, Result) {
-	set.reset() // of Kinesis records before the Kafka ones
+	if p.streamed {
+		return set.list, *p.res
+	}
+	set.reset() // of Kinesis records before the Kafka ones, or some of these
 	slices.SortFunc(p.groups, func(x, y kafkaGroup) int { return strings.Compare(x.key, y.key) })
 	n := 0
 	for _, g := range p.groups {
