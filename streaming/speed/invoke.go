@@ -27,7 +27,10 @@ import (
 // error: the invocation fails and the event source mapping retries it.
 func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	sc := scratchPool.Get().(*scratch)
-	defer scratchPool.Put(sc)
+	defer func() {
+		sc.p.s = nil // the caller's payload is not kept
+		scratchPool.Put(sc)
+	}()
 	p := sc.parser(payload)
 	shape, err := p.event()
 	if err != nil {

@@ -241,3 +241,35 @@ func keysOf(m map[string][]byte) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// FuzzInvokeMatchesTheTypedPath: Invoke fails exactly when ParseEvent does,
+// and otherwise answers as Process or ProcessKafka does on the typed event.
+func FuzzInvokeMatchesTheTypedPath(f *testing.F) {
+	sample, _ := os.ReadFile("testdata/kinesis-event.json")
+	kafkaSample, _ := os.ReadFile("testdata/kafka-event.json")
+	f.Add(sample)
+	f.Add(kafkaSample)
+	f.Add([]byte(`{"Records":[{"eventID":"s:1","kinesis":{"sequenceNumber":"1","data":"e30=","approximateArrivalTimestamp":1.5}},null]}`))
+	f.Add([]byte(`{"eventSource":"aws:kafka","records":{"b-0":[{"topic":"b","offset":1,"value":"e30="}],"a-0":null}}`))
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		h, _ := newHandler(t)
+		got, err := h.Invoke(context.Background(), payload)
+		kin, kaf, perr := speed.ParseEvent(payload)
+		if (err == nil) != (perr == nil) || err != nil && err.Error() != perr.Error() {
+			t.Fatalf("%q: Invoke %v, ParseEvent %v", payload, err, perr)
+		}
+		if err != nil {
+			return
+		}
+		typed, _ := newHandler(t)
+		var want []byte
+		if kaf != nil {
+			want, _ = json.Marshal(speed.KafkaEventResponse{BatchItemFailures: nonNilSlice(typed.ProcessKafka(context.Background(), *kaf).KafkaFailures)})
+		} else {
+			want, _ = json.Marshal(events.KinesisEventResponse{BatchItemFailures: nonNilSlice(typed.Process(context.Background(), *kin).Failures)})
+		}
+		if string(got) != string(want) {
+			t.Fatalf("%q: Invoke %s, the typed path %s", payload, got, want)
+		}
+	})
+}
