@@ -11,8 +11,8 @@ const (
 	// full vCPU costs the same per record as 1 024 MB and answers Firehose
 	// 1.7x sooner.
 	TransformMemoryMB = 1769
-	// SpeedMemoryMB: the speed handler takes about 1.8 CPU-seconds per
-	// million records (parse, handler, response: ~550 000 records per
+	// SpeedMemoryMB: the speed handler takes about 1.7 CPU-seconds per
+	// million records (parse, handler, response: ~600 000 records per
 	// CPU-second) and one batch of at most 10 000 records; it also waits on
 	// one S3 PUT per hour a batch touches, which costs in proportion to
 	// memory, so it stays below a full vCPU.

@@ -129,9 +129,9 @@ func ParseKinesisEvent(payload []byte) (events.KinesisEvent, error) {
 // the typed event from the same records.
 //
 // What it buys: on the 10,000-record event of the benchmarks it reads
-// 0.89-1.15M records per CPU-second into the typed event where
-// encoding/json reads 0.14-0.16M (about 6.5x), and Kafka events
-// 0.94-1.08M against 0.23-0.24M (4.3x), and Invoke skips the typed event:
+// 0.91-1.11M records per CPU-second into the typed event where
+// encoding/json reads 0.15-0.16M (about 6.5x), and Kafka events
+// 1.00-1.14M against 0.22-0.24M (4.6x), and Invoke skips the typed event:
 // docs/benchmarks.md, "The speed handler, round 2":
 //
 //	go test -run '^$' -bench 'ParseEvent|DecodeEvent|ParseKafkaEvent|DecodeKafkaEvent' -cpu 1 ./streaming/speed/
