@@ -61,6 +61,41 @@ func testStore(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		}
 	})
 
+	t.Run("Copy", func(t *testing.T) {
+		s := newStore(t)
+		c, ok := s.(storage.Copier)
+		if !ok {
+			t.Fatalf("%T is not a storage.Copier", s)
+		}
+		mustPut(t, s, "staging/run/a=1/x.parquet", "new")
+		mustPut(t, s, "old/x.parquet", "old, longer")
+		for _, to := range []string{"a=1/fresh dir/x.parquet", "old/x.parquet"} {
+			if err := c.Copy(ctx, "staging/run/a=1/x.parquet", to); err != nil {
+				t.Fatalf("Copy to %q: %v", to, err)
+			}
+			if got := mustRead(t, s, to); got != "new" {
+				t.Errorf("after Copy %q holds %q, want %q", to, got, "new")
+			}
+		}
+		if got := mustRead(t, s, "staging/run/a=1/x.parquet"); got != "new" {
+			t.Errorf("after Copy the source holds %q", got)
+		}
+		// The source can go and be written again; the copies keep theirs.
+		mustPut(t, s, "staging/run/a=1/x.parquet", "newer")
+		if err := s.Delete(ctx, "staging/run/a=1/x.parquet"); err != nil {
+			t.Fatal(err)
+		}
+		if got := mustRead(t, s, "old/x.parquet"); got != "new" {
+			t.Errorf("a copy changed with its source: %q", got)
+		}
+		if l := mustList(t, s, ""); len(l) != 2 {
+			t.Errorf("after copies List = %+v, want the two copies", l)
+		}
+		if err := c.Copy(ctx, "no/such/key", "k"); !errors.Is(err, storage.ErrNotExist) {
+			t.Errorf("Copy of a missing key: err = %v, want ErrNotExist", err)
+		}
+	})
+
 	t.Run("MissingKey", func(t *testing.T) {
 		s := newStore(t)
 		_, err := s.Get(ctx, "no/such/key")

@@ -38,6 +38,15 @@ type Store interface {
 	Location() string
 }
 
+// Copier is a store that copies an object to another key without its
+// bytes passing through the caller (a hard link in a directory, a
+// server-side copy in S3). The source stays; the copy replaces what was at
+// the destination at once, as Put does. A missing source is an error
+// wrapping ErrNotExist.
+type Copier interface {
+	Copy(ctx context.Context, from, to string) error
+}
+
 // ReadAll gets a whole object.
 func ReadAll(ctx context.Context, s Store, key string) ([]byte, error) {
 	rc, err := s.Get(ctx, key)
