@@ -28,6 +28,15 @@ if [ "$rc" -ne 0 ]; then
 	echo
 	echo "=== go test failed (exit $rc); output without passing-test noise (full log: $log):"
 	grep -vE '^\s*(=== (RUN|PAUSE|CONT|NAME)|--- PASS)' "$log"
+	# Last, where a cut view of this output still shows it: the output of
+	# each failing test that has no failing subtest, from its "=== RUN" to
+	# the next test's.
+	echo
+	echo "=== the failing tests' own output:"
+	awk 'NR == FNR { if (match($0, /^[[:space:]]*--- FAIL: [^ ]+/)) { n = $3; failed[n] = 1; p = n; while (sub(/\/[^\/]*$/, "", p)) parent[p] = 1 } next }
+		/^=== RUN / { cur = $3; on = (cur in failed) && !(cur in parent) }
+		/^(ok|FAIL|PASS$)/ { on = 0 }
+		on' "$log" "$log"
 fi
 echo "tests: ${all_pass} passed, ${all_fail} failed, ${all_skip} skipped"
 exit "$rc"

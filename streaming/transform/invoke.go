@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lambdastack/lambdastack/internal/b64"
 	"github.com/lambdastack/lambdastack/internal/event"
 )
 
@@ -176,7 +177,7 @@ func appendOk(out, id, text []byte, k *keys, kafka bool) []byte {
 	} else {
 		out = append(out, `,"result":"Ok","data":"`...)
 	}
-	out = appendBase64(out, text)
+	out = b64.AppendEncode(out, text)
 	out = append(out, `","metadata":{"partitionKeys":{"route":"`...)
 	out = append(out, k.route...) // reason codes and "events": nothing to escape
 	out = append(out, `","dt":"`...)
@@ -268,7 +269,7 @@ func (r *inRecord) decode(p, dst []byte) ([]byte, bool) {
 		}
 		src = []byte(s)
 	}
-	return appendBase64Decode(dst, src)
+	return b64.AppendDecode(dst, src)
 }
 
 // parseEvent finds the records of a Firehose event. Fields other than

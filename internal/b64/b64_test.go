@@ -1,4 +1,4 @@
-package transform
+package b64
 
 import (
 	"bytes"
@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-func TestAppendBase64MatchesStdlib(t *testing.T) {
+func TestAppendEncodeMatchesStdlib(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for n := range 300 {
 		src := make([]byte, n)
@@ -15,7 +15,7 @@ func TestAppendBase64MatchesStdlib(t *testing.T) {
 			src[i] = byte(r.UintN(256))
 		}
 		prefix := []byte("pre")
-		got := appendBase64(append([]byte(nil), prefix...), src)
+		got := AppendEncode(append([]byte(nil), prefix...), src)
 		want := base64.StdEncoding.AppendEncode(append([]byte(nil), prefix...), src)
 		if !bytes.Equal(got, want) {
 			t.Fatalf("len %d:\n got %s\nwant %s", n, got, want)
@@ -23,16 +23,16 @@ func TestAppendBase64MatchesStdlib(t *testing.T) {
 	}
 }
 
-func FuzzAppendBase64(f *testing.F) {
+func FuzzAppendEncode(f *testing.F) {
 	f.Add([]byte("hello world"))
 	f.Fuzz(func(t *testing.T, src []byte) {
-		if got, want := appendBase64(nil, src), base64.StdEncoding.AppendEncode(nil, src); !bytes.Equal(got, want) {
+		if got, want := AppendEncode(nil, src), base64.StdEncoding.AppendEncode(nil, src); !bytes.Equal(got, want) {
 			t.Fatalf("%x: got %s want %s", src, got, want)
 		}
 	})
 }
 
-func TestAppendBase64DecodeMatchesStdlib(t *testing.T) {
+func TestAppendDecodeMatchesStdlib(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for n := range 300 {
 		src := make([]byte, n)
@@ -40,7 +40,7 @@ func TestAppendBase64DecodeMatchesStdlib(t *testing.T) {
 			src[i] = byte(r.UintN(256))
 		}
 		enc := base64.StdEncoding.EncodeToString(src)
-		got, ok := appendBase64Decode([]byte("pre"), []byte(enc))
+		got, ok := AppendDecode([]byte("pre"), []byte(enc))
 		if !ok || string(got) != "pre"+string(src) {
 			t.Fatalf("len %d: got %x ok=%v", n, got, ok)
 		}
@@ -48,18 +48,18 @@ func TestAppendBase64DecodeMatchesStdlib(t *testing.T) {
 		if n > 0 {
 			bad := []byte(enc)
 			bad[r.IntN(len(bad))] = '!'
-			if _, ok := appendBase64Decode(nil, bad); ok {
+			if _, ok := AppendDecode(nil, bad); ok {
 				t.Fatalf("len %d: accepted %s", n, bad)
 			}
 		}
 	}
 }
 
-func FuzzAppendBase64Decode(f *testing.F) {
+func FuzzAppendDecode(f *testing.F) {
 	f.Add([]byte("aGVsbG8gd29ybGQ="))
 	f.Add([]byte("aGVsbG8gd29ybGQ"))
 	f.Fuzz(func(t *testing.T, src []byte) {
-		got, ok := appendBase64Decode(nil, src)
+		got, ok := AppendDecode(nil, src)
 		want, err := base64.StdEncoding.AppendDecode(nil, src)
 		if ok != (err == nil) || (ok && !bytes.Equal(got, want)) {
 			t.Fatalf("%q: got %x %v, want %x %v", src, got, ok, want, err)
@@ -76,19 +76,19 @@ var base64Bench = func() []byte {
 	return b
 }()
 
-func BenchmarkAppendBase64(b *testing.B) {
+func BenchmarkAppendEncode(b *testing.B) {
 	var out []byte
 	for b.Loop() {
-		out = appendBase64(out[:0], base64Bench)
+		out = AppendEncode(out[:0], base64Bench)
 	}
 }
 
-func BenchmarkAppendBase64Decode(b *testing.B) {
+func BenchmarkAppendDecode(b *testing.B) {
 	enc := []byte(base64.StdEncoding.EncodeToString(base64Bench))
 	var out []byte
 	for b.Loop() {
 		var ok bool
-		if out, ok = appendBase64Decode(out[:0], enc); !ok {
+		if out, ok = AppendDecode(out[:0], enc); !ok {
 			b.Fatal("rejected valid base64")
 		}
 	}
