@@ -58,6 +58,14 @@ func BenchmarkMergedDay(b *testing.B) {
 		}
 		b.ReportMetric(float64(len(data)), "file-bytes")
 	})
+	b.Run("EncodeSmall", func(b *testing.B) {
+		defer reportCPU(b)()
+		for b.Loop() {
+			if _, err := views.Encode(glue.UsersView, rows[:13]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("Decode", func(b *testing.B) {
 		defer reportCPU(b)()
 		for b.Loop() {
