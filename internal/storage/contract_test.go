@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -79,6 +81,10 @@ func testStore(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		}
 		if got := mustRead(t, s, "staging/run/a=1/x.parquet"); got != "new" {
 			t.Errorf("after Copy the source holds %q", got)
+		}
+		// Copying again (a claim finished twice) changes nothing.
+		if err := c.Copy(ctx, "staging/run/a=1/x.parquet", "old/x.parquet"); err != nil {
+			t.Fatalf("Copy again: %v", err)
 		}
 		// The source can go and be written again; the copies keep theirs.
 		mustPut(t, s, "staging/run/a=1/x.parquet", "newer")
@@ -326,5 +332,34 @@ func TestIntegrationS3Contract(t *testing.T) {
 				return s
 			})
 		})
+	}
+}
+
+// TestLocalCopyLeavesNoTemp: copying onto a key that already is a link to
+// the source (a claim finished twice) leaves no temporary file behind.
+func TestLocalCopyLeavesNoTemp(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := storage.NewLocal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustPut(t, s, "staging/x", "data")
+	for range 2 {
+		if err := s.Copy(ctx, "staging/x", "out/x"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && strings.HasPrefix(d.Name(), ".tmp-") {
+			t.Errorf("left behind: %s", p)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := mustRead(t, s, "out/x"); got != "data" {
+		t.Errorf("out/x holds %q", got)
 	}
 }

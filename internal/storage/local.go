@@ -99,8 +99,11 @@ func (l *Local) Copy(ctx context.Context, from, to string) error {
 		}
 		return l.Put(ctx, to, data)
 	}
-	if err := os.Rename(tmp, dst); err != nil {
-		os.Remove(tmp)
+	err = os.Rename(tmp, dst)
+	// Where dst already is a link to src (a claim finished twice), rename
+	// leaves both names: the temporary one goes either way.
+	os.Remove(tmp)
+	if err != nil {
 		return fmt.Errorf("copying %s to %s: %w", src, dst, err)
 	}
 	return nil
