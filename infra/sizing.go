@@ -25,7 +25,8 @@ const (
 	// engine.
 	BatchMemoryMB = 3008
 	// MergeMemoryMB: a merge that rewrote 11 days peaked at 207 MB (eight
-	// days in flight whatever the number of days), and 30 days take 1.6
-	// CPU-seconds (~5.5 s at 512 MB), mostly waiting on S3 in production.
+	// days in flight whatever the number of days), and 30 days take
+	// 0.64-0.72 CPU-seconds (~2.2-2.5 s at 512 MB), mostly waiting on S3
+	// in production; a scheduled run rewrites one or two days.
 	MergeMemoryMB = 512
 )
