@@ -2,8 +2,6 @@ package batch
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/zeebo/xxh3"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/lambdastack/lambdastack/glue"
@@ -339,7 +338,7 @@ func (m *Merger) mergeDay(ctx context.Context, commit *storage.Commit, bm BatchM
 		}
 	}
 
-	h := sha256.New()
+	h := xxh3.New()
 	for _, w := range []struct {
 		g    agg.Granularity
 		rows []views.Row
@@ -354,7 +353,7 @@ func (m *Merger) mergeDay(ctx context.Context, commit *storage.Commit, bm BatchM
 		}
 		h.Write(data)
 	}
-	md.digest = hex.EncodeToString(h.Sum(nil))[:32]
+	md.digest = contentDigest(h)
 	if md.userDigest, md.userRows, err = m.publishUsers(ctx, commit, dt, hours, dayRows); err != nil {
 		return nil, err
 	}

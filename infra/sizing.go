@@ -11,8 +11,8 @@ const (
 	// full vCPU costs the same per record as 1 024 MB and answers Firehose
 	// 1.7x sooner.
 	TransformMemoryMB = 1769
-	// SpeedMemoryMB: the speed handler takes about 3.2 CPU-seconds per
-	// million records (parse, handler, response: ~310 000 records per
+	// SpeedMemoryMB: the speed handler takes about 1.7 CPU-seconds per
+	// million records (parse, handler, response: ~600 000 records per
 	// CPU-second) and one batch of at most 10 000 records; it also waits on
 	// one S3 PUT per hour a batch touches, which costs in proportion to
 	// memory, so it stays below a full vCPU.
@@ -25,7 +25,8 @@ const (
 	// engine.
 	BatchMemoryMB = 3008
 	// MergeMemoryMB: a merge that rewrote 11 days peaked at 207 MB (eight
-	// days in flight whatever the number of days), and 30 days take 1.6
-	// CPU-seconds (~5.5 s at 512 MB), mostly waiting on S3 in production.
+	// days in flight whatever the number of days), and 30 days take
+	// 0.64-0.72 CPU-seconds (~2.2-2.5 s at 512 MB), mostly waiting on S3
+	// in production; a scheduled run rewrites one or two days.
 	MergeMemoryMB = 512
 )

@@ -45,6 +45,18 @@ func BenchmarkValidateLean(b *testing.B) {
 	})
 }
 
+// BenchmarkLeanValidator is ValidateLean through the fast path the speed
+// layer uses (LeanValidator: no string copy).
+func BenchmarkLeanValidator(b *testing.B) {
+	var v event.LeanValidator
+	benchRecord(b, func(rec []byte) error {
+		if _, rej := v.Validate(rec, received); rej != nil {
+			return rej
+		}
+		return nil
+	})
+}
+
 // BenchmarkUnmarshalMap is the reference for the package's own scanner:
 // encoding/json reading the same record into a map, before any of the
 // event model's checks (which also need the key order and repeats it

@@ -65,3 +65,32 @@ func FuzzValidateLean(f *testing.F) {
 	f.Add([]byte(`{"event_id":"e","event_type":"a","event_time":0,"user_id":"u","attributes":{"a":"b","a":"c","d":2}}`))
 	f.Fuzz(func(t *testing.T, data []byte) { sameAsValidate(t, data) })
 }
+
+// FuzzLeanValidator holds LeanValidator.Validate to ValidateLean: the same
+// event (its strings cut from the record) or the same rejection, with one
+// validator shared by every input as a caller shares it.
+func FuzzLeanValidator(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "golden", "*.json"))
+	for _, p := range files {
+		if data, err := os.ReadFile(p); err == nil {
+			f.Add(data)
+		}
+	}
+	for _, s := range []string{good, "{}", "null",
+		`{"event_id":"e","event_type":"a","event_time":1767225600000,"user_id":"u","value":-0,"attributes":{}}`,
+		`{"event_id":"e","event_type":"a","event_time":"2026-11-22T10:00:00Z","user_id":"u","value":1e300,"source":"","session_id":""}`,
+		`{"event_id":"e","event_type":"a","event_time":"2026-11-22T10:00:00.000Z","user_id":"u","value":12.5,"source":"ios"}`,
+		`{"event_id":"e","event_type":"a","event_time":"2026-11-22T10:00:00Z","user_id":"u","attributes":{"a":"1","a":"2"}}`,
+		`{"event_id":"e","event_type":"a","event_time":"2026-11-22T10:00:00Z","user_id":"u\u00e9","value":null}`,
+		`{"event_id":"e","event_type":"a","event_time":"2026-11-23T10:00:00Z","user_id":"u"}`} {
+		f.Add([]byte(s))
+	}
+	var v event.LeanValidator
+	f.Fuzz(func(t *testing.T, data []byte) {
+		want, wantRej := event.ValidateLean(data, received)
+		got, gotRej := v.Validate(data, received)
+		if !reflect.DeepEqual(gotRej, wantRej) || !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q:\nLeanValidator %+v %v\nValidateLean  %+v %v", data, got, gotRej, want, wantRej)
+		}
+	})
+}

@@ -213,18 +213,37 @@ func (s *Sketch) Merge(o *Sketch) error {
 }
 
 // maxRegisters sets each register of dst to the larger of it and src's,
-// eight at a time: register values are below 0x80 (at most maxRegister, 53), so
-// (x | 0x80) − y leaves a byte's high bit set exactly where x ≥ y, with no
-// borrow between bytes. About 4× the byte loop.
+// eight at a time (geLanes). About 4× the byte loop.
 func maxRegisters(dst, src *[Buckets]uint8) {
-	const high = 0x8080808080808080
 	for i := 0; i < Buckets; i += 8 {
 		x := binary.LittleEndian.Uint64(dst[i:])
 		y := binary.LittleEndian.Uint64(src[i:])
-		ge := ((x | high) - y) & high
-		keep := (ge >> 7) * 0xff
+		keep := geLanes(x, y)
 		binary.LittleEndian.PutUint64(dst[i:], x&keep|y&^keep)
 	}
+}
+
+// minRegister is the smallest register, found eight at a time (geLanes).
+func minRegister(regs *[Buckets]uint8) uint8 {
+	m := binary.LittleEndian.Uint64(regs[:])
+	for i := 8; i < Buckets; i += 8 {
+		y := binary.LittleEndian.Uint64(regs[i:])
+		keep := geLanes(m, y) // m ≥ y: take y
+		m = y&keep | m&^keep
+	}
+	var lanes [8]uint8
+	binary.LittleEndian.PutUint64(lanes[:], m)
+	return slices.Min(lanes[:])
+}
+
+// geLanes compares the eight bytes of x and y, each below 0x80 (register
+// values are at most maxRegister, 53): its byte is 0xff where x's is at
+// least y's, else 0. (x | 0x80) − y leaves a byte's high bit set exactly
+// where x ≥ y, with no borrow between bytes.
+func geLanes(x, y uint64) uint64 {
+	const high = 0x8080808080808080
+	ge := ((x | high) - y) & high
+	return (ge >> 7) * 0xff
 }
 
 // Union adds the values of o into s and leaves s in the form it would have
@@ -295,7 +314,9 @@ func (s *Sketch) Cardinality() int64 {
 		if v == 0 {
 			zeros++
 		}
-		sum += 1 / float64(uint64(1)<<v)
+		// The exact 2^-v of Airlift's sum, looked up (v ≤ maxRegister
+		// < 64) instead of divided: the same terms in the same order.
+		sum += inversePowers[v&63]
 	}
 	if float64(zeros) > 0.4*Buckets {
 		return javaRound(linearCounting(zeros, Buckets))
@@ -303,6 +324,14 @@ func (s *Sketch) Cardinality() int64 {
 	alpha := 0.7213 / (1 + 1.079/Buckets)
 	return javaRound(correctBias(alpha * Buckets * Buckets / sum))
 }
+
+// inversePowers holds 2^-v for every register value v.
+var inversePowers = func() (t [64]float64) {
+	for v := range t {
+		t[v] = 1 / float64(uint64(1)<<v)
+	}
+	return t
+}()
 
 func linearCounting(zeros, total int) float64 {
 	return float64(total) * math.Log(float64(total)/float64(zeros))
@@ -343,25 +372,39 @@ func (s *Sketch) AppendBinary(dst []byte) ([]byte, error) {
 		}
 		return dst, nil
 	}
-	baseline := slices.Min(s.regs[:])
+	regs := s.regs
+	baseline := minRegister(regs)
+	// The deltas are written in place and the overflows counted on the
+	// way; the overflow lists (rare: a register 16 above the smallest)
+	// take two more passes only when there are any.
+	start := len(dst)
+	dst = slices.Grow(dst, denseV2Base)[:start+denseV2Base]
+	deltas := dst[start+3 : start+3+Buckets/2]
 	overflows := 0
-	for _, v := range s.regs {
-		if v-baseline > maxDelta {
-			overflows++
+	for i := range deltas {
+		hi, lo := regs[2*i]-baseline, regs[2*i+1]-baseline
+		if hi > maxDelta || lo > maxDelta {
+			if hi > maxDelta {
+				overflows, hi = overflows+1, maxDelta
+			}
+			if lo > maxDelta {
+				overflows, lo = overflows+1, maxDelta
+			}
 		}
+		deltas[i] = hi<<4 | lo
 	}
-	dst = slices.Grow(dst, denseV2Base+3*overflows)
-	dst = append(dst, tagDenseV2, P, baseline)
-	for i := 0; i < Buckets; i += 2 {
-		dst = append(dst, min(s.regs[i]-baseline, maxDelta)<<4|min(s.regs[i+1]-baseline, maxDelta))
+	dst[start], dst[start+1], dst[start+2] = tagDenseV2, P, baseline
+	dst[start+denseV2Base-2], dst[start+denseV2Base-1] = byte(overflows), byte(overflows>>8)
+	if overflows == 0 {
+		return dst, nil
 	}
-	dst = append(dst, byte(overflows), byte(overflows>>8))
-	for i, v := range s.regs {
+	dst = slices.Grow(dst, 3*overflows)
+	for i, v := range regs {
 		if v-baseline > maxDelta {
 			dst = append(dst, byte(i), byte(i>>8))
 		}
 	}
-	for _, v := range s.regs {
+	for _, v := range regs {
 		if v-baseline > maxDelta {
 			dst = append(dst, v-baseline-maxDelta)
 		}

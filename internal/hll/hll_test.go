@@ -445,6 +445,7 @@ func TestDecodeErrors(t *testing.T) {
 			return b
 		}), "not the smallest"},
 		{"baseline too big", with(dense, func(b []byte) []byte { b[2] = 200; return b }), "at most 53"},
+		{"register too big", with(dense, func(b []byte) []byte { b[2] = 45; return b }), "dense register"},
 		{"dense v1 length", append([]byte{1, 12}, make([]byte, 10)...), "DENSE_V1"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -456,6 +457,49 @@ func TestDecodeErrors(t *testing.T) {
 				t.Errorf("error %q does not say %q", err, c.want)
 			}
 		})
+	}
+}
+
+// TestUnmarshalBinaryReuses decodes sketches of every form, one after the
+// other, into one Sketch: each gives what Decode gives (bytes and
+// estimate), whatever the form before it, and an error leaves it empty.
+func TestUnmarshalBinaryReuses(t *testing.T) {
+	var inputs [][]byte
+	for _, name := range []string{"vectors.tsv", "merges-expected.tsv"} {
+		for _, row := range readTSV(t, name) {
+			inputs = append(inputs, mustHex(t, row[1]))
+		}
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	rng.Shuffle(len(inputs), func(i, j int) { inputs[i], inputs[j] = inputs[j], inputs[i] })
+	s := hll.New()
+	prefix := []byte("kept")
+	for i, in := range inputs {
+		if i%5 == 4 { // an error between two good ones
+			if err := s.UnmarshalBinary(in[:len(in)-1]); err == nil {
+				t.Fatalf("input %d cut short: no error", i)
+			}
+			if got := marshal(t, s); !bytes.Equal(got, []byte{2, 12, 0, 0}) || s.Cardinality() != 0 {
+				t.Fatalf("after an error: %x, estimate %d; want the empty sketch", got, s.Cardinality())
+			}
+		}
+		if err := s.UnmarshalBinary(in); err != nil {
+			t.Fatalf("input %d: %v", i, err)
+		}
+		d, err := hll.Decode(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.AppendBinary(bytes.Clone(prefix))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := append(bytes.Clone(prefix), marshal(t, d)...); !bytes.Equal(got, want) {
+			t.Fatalf("input %d (%x…): reused sketch encodes to\n%x\nwant\n%x", i, in[:4], got, want)
+		}
+		if s.Cardinality() != d.Cardinality() {
+			t.Fatalf("input %d: estimate %d, want %d", i, s.Cardinality(), d.Cardinality())
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package hll
 
 import (
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -25,6 +26,22 @@ func TestMaxRegisters(t *testing.T) {
 					t.Fatalf("trial %d register %d: %d, want %d", trial, i, a[i], want[i])
 				}
 			}
+		}
+	}
+}
+
+// minRegister agrees with slices.Min for every register value in every
+// lane of the eight-byte words.
+func TestMinRegister(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for trial := 0; trial < 200; trial++ {
+		var a [Buckets]uint8
+		for i := range a {
+			a[i] = uint8(maxRegister - r.IntN(4))
+		}
+		a[r.IntN(Buckets)] = uint8(trial % (maxRegister + 1))
+		if got, want := minRegister(&a), slices.Min(a[:]); got != want {
+			t.Fatalf("trial %d: %d, want %d", trial, got, want)
 		}
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // ErrLostRace is returned (wrapped) by BeginCommit and Commit.Publish when
@@ -230,14 +232,12 @@ func SweepStale(ctx context.Context, s Store, prefix string, now time.Time, age 
 // manifest if the claim (version) is still current and deletes the
 // staged objects.
 func finish(ctx context.Context, v Versioned, key string, p *Pending, version string) error {
-	for _, mv := range p.Moves {
-		data, err := ReadAll(ctx, v, mv.From)
-		if err != nil {
-			return fmt.Errorf("moving staged %s: %w", mv.From, err)
-		}
-		if err := v.Put(ctx, mv.To, data); err != nil {
-			return fmt.Errorf("moving staged %s into place: %w", mv.From, err)
-		}
+	// The copies are independent (the manifest names them only once all
+	// are done): they run side by side, as do the deletes.
+	if err := forEachMove(ctx, p.Moves, func(ctx context.Context, mv Move) error {
+		return copyObject(ctx, v, mv.From, mv.To)
+	}); err != nil {
+		return err
 	}
 	m := p.Manifest
 	objs, err := describe(ctx, v, m.Objects)
@@ -252,10 +252,41 @@ func finish(ctx context.Context, v Versioned, key string, p *Pending, version st
 	if _, err := v.PutIf(ctx, key, data, version); err != nil {
 		return fmt.Errorf("publishing manifest %s: %w", Join(v.Location(), key), err)
 	}
-	for _, mv := range p.Moves {
+	return forEachMove(ctx, p.Moves, func(ctx context.Context, mv Move) error {
 		if err := v.Delete(ctx, mv.From); err != nil {
 			return fmt.Errorf("cleaning staged objects: %w", err)
 		}
+		return nil
+	})
+}
+
+// moveWorkers is how many staged objects finish copies (or deletes) at once.
+const moveWorkers = 8
+
+func forEachMove(ctx context.Context, moves []Move, f func(context.Context, Move) error) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(moveWorkers)
+	for _, mv := range moves {
+		g.Go(func() error { return f(gctx, mv) })
+	}
+	return g.Wait()
+}
+
+// copyObject copies the staged object from to its key to, inside the store
+// when it can (Copier), else by reading and writing it.
+func copyObject(ctx context.Context, s Store, from, to string) error {
+	if c, ok := s.(Copier); ok {
+		if err := c.Copy(ctx, from, to); err != nil {
+			return fmt.Errorf("moving staged %s into place: %w", from, err)
+		}
+		return nil
+	}
+	data, err := ReadAll(ctx, s, from)
+	if err != nil {
+		return fmt.Errorf("moving staged %s: %w", from, err)
+	}
+	if err := s.Put(ctx, to, data); err != nil {
+		return fmt.Errorf("moving staged %s into place: %w", from, err)
 	}
 	return nil
 }

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -58,6 +60,45 @@ func testStore(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		}
 		if l := mustList(t, s, ""); len(l) != 1 || l[0].Size != int64(len("second")) {
 			t.Errorf("after overwrite List = %+v, want one object of size %d", l, len("second"))
+		}
+	})
+
+	t.Run("Copy", func(t *testing.T) {
+		s := newStore(t)
+		c, ok := s.(storage.Copier)
+		if !ok {
+			t.Fatalf("%T is not a storage.Copier", s)
+		}
+		mustPut(t, s, "staging/run/a=1/x.parquet", "new")
+		mustPut(t, s, "old/x.parquet", "old, longer")
+		for _, to := range []string{"a=1/fresh dir/x.parquet", "old/x.parquet"} {
+			if err := c.Copy(ctx, "staging/run/a=1/x.parquet", to); err != nil {
+				t.Fatalf("Copy to %q: %v", to, err)
+			}
+			if got := mustRead(t, s, to); got != "new" {
+				t.Errorf("after Copy %q holds %q, want %q", to, got, "new")
+			}
+		}
+		if got := mustRead(t, s, "staging/run/a=1/x.parquet"); got != "new" {
+			t.Errorf("after Copy the source holds %q", got)
+		}
+		// Copying again (a claim finished twice) changes nothing.
+		if err := c.Copy(ctx, "staging/run/a=1/x.parquet", "old/x.parquet"); err != nil {
+			t.Fatalf("Copy again: %v", err)
+		}
+		// The source can go and be written again; the copies keep theirs.
+		mustPut(t, s, "staging/run/a=1/x.parquet", "newer")
+		if err := s.Delete(ctx, "staging/run/a=1/x.parquet"); err != nil {
+			t.Fatal(err)
+		}
+		if got := mustRead(t, s, "old/x.parquet"); got != "new" {
+			t.Errorf("a copy changed with its source: %q", got)
+		}
+		if l := mustList(t, s, ""); len(l) != 2 {
+			t.Errorf("after copies List = %+v, want the two copies", l)
+		}
+		if err := c.Copy(ctx, "no/such/key", "k"); !errors.Is(err, storage.ErrNotExist) {
+			t.Errorf("Copy of a missing key: err = %v, want ErrNotExist", err)
 		}
 	})
 
@@ -291,5 +332,34 @@ func TestIntegrationS3Contract(t *testing.T) {
 				return s
 			})
 		})
+	}
+}
+
+// TestLocalCopyLeavesNoTemp: copying onto a key that already is a link to
+// the source (a claim finished twice) leaves no temporary file behind.
+func TestLocalCopyLeavesNoTemp(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := storage.NewLocal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustPut(t, s, "staging/x", "data")
+	for range 2 {
+		if err := s.Copy(ctx, "staging/x", "out/x"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && strings.HasPrefix(d.Name(), ".tmp-") {
+			t.Errorf("left behind: %s", p)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := mustRead(t, s, "out/x"); got != "data" {
+		t.Errorf("out/x holds %q", got)
 	}
 }

@@ -10,7 +10,9 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
+	"sync/atomic"
 )
 
 // Local is a Store in a directory of the local file system.
@@ -67,6 +69,48 @@ func (l *Local) Put(ctx context.Context, key string, data []byte) error {
 	}
 	return nil
 }
+
+// Copy hard-links from under a temporary name beside to and renames that
+// over to: no bytes are copied, and a reader sees the old object or the
+// new. Where the file system refuses the link, it reads and writes.
+func (l *Local) Copy(ctx context.Context, from, to string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	src, err := l.path(from)
+	if err != nil {
+		return err
+	}
+	dst, err := l.path(to)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(src); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("copying %s: %w", src, ErrNotExist)
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return fmt.Errorf("copying %s to %s: %w", src, dst, err)
+	}
+	tmp := filepath.Join(filepath.Dir(dst), ".tmp-"+filepath.Base(dst)+"-"+strconv.FormatUint(tempSeq.Add(1), 10)+"-"+strconv.Itoa(os.Getpid()))
+	if err := os.Link(src, tmp); err != nil {
+		data, rerr := ReadAll(ctx, l, from)
+		if rerr != nil {
+			return fmt.Errorf("copying %s: %w", src, rerr)
+		}
+		return l.Put(ctx, to, data)
+	}
+	err = os.Rename(tmp, dst)
+	// Where dst already is a link to src (a claim finished twice), rename
+	// leaves both names: the temporary one goes either way.
+	os.Remove(tmp)
+	if err != nil {
+		return fmt.Errorf("copying %s to %s: %w", src, dst, err)
+	}
+	return nil
+}
+
+// tempSeq numbers Copy's temporary names within the process.
+var tempSeq atomic.Uint64
 
 func (l *Local) Get(ctx context.Context, key string) (io.ReadCloser, error) {
 	if err := ctx.Err(); err != nil {

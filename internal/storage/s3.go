@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"path"
 	"sort"
 	"strings"
@@ -27,6 +28,7 @@ type S3API interface {
 	GetObject(ctx context.Context, in *s3.GetObjectInput, optFns ...func(*s3.Options)) (*s3.GetObjectOutput, error)
 	ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, optFns ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
 	DeleteObject(ctx context.Context, in *s3.DeleteObjectInput, optFns ...func(*s3.Options)) (*s3.DeleteObjectOutput, error)
+	CopyObject(ctx context.Context, in *s3.CopyObjectInput, optFns ...func(*s3.Options)) (*s3.CopyObjectOutput, error)
 }
 
 // S3 is a Store under a prefix of an S3 bucket.
@@ -92,6 +94,41 @@ func (s *S3) Put(ctx context.Context, key string, data []byte) error {
 		return fmt.Errorf("putting %s: %w", s.uri(key), err)
 	}
 	return nil
+}
+
+// Copy is a server-side copy (CopyObject: objects up to 5 GB, which a
+// view object is far below): the bytes stay in S3.
+func (s *S3) Copy(ctx context.Context, from, to string) error {
+	src, err := s.objectKey(from)
+	if err != nil {
+		return err
+	}
+	dst, err := s.objectKey(to)
+	if err != nil {
+		return err
+	}
+	_, err = s.client.CopyObject(ctx, &s3.CopyObjectInput{
+		Bucket:     aws.String(s.bucket),
+		Key:        aws.String(dst),
+		CopySource: aws.String(url.PathEscape(s.bucket) + "/" + escapeKey(src)),
+	})
+	if err != nil {
+		if isNotFound(err) {
+			return fmt.Errorf("copying %s to %s: %w", s.uri(from), s.uri(to), ErrNotExist)
+		}
+		return fmt.Errorf("copying %s to %s: %w", s.uri(from), s.uri(to), err)
+	}
+	return nil
+}
+
+// escapeKey URL-encodes each segment of an object key, as CopySource
+// wants it.
+func escapeKey(key string) string {
+	parts := strings.Split(key, "/")
+	for i, p := range parts {
+		parts[i] = url.PathEscape(p)
+	}
+	return strings.Join(parts, "/")
 }
 
 func (s *S3) Get(ctx context.Context, key string) (io.ReadCloser, error) {

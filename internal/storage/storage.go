@@ -1,11 +1,13 @@
 package storage
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 )
@@ -38,13 +40,32 @@ type Store interface {
 	Location() string
 }
 
+// Copier is a store that copies an object to another key without its
+// bytes passing through the caller (a hard link in a directory, a
+// server-side copy in S3). The source stays; the copy replaces what was at
+// the destination at once, as Put does. A missing source is an error
+// wrapping ErrNotExist.
+type Copier interface {
+	Copy(ctx context.Context, from, to string) error
+}
+
 // ReadAll gets a whole object.
 func ReadAll(ctx context.Context, s Store, key string) ([]byte, error) {
 	rc, err := s.Get(ctx, key)
 	if err != nil {
 		return nil, err
 	}
-	data, err := io.ReadAll(rc)
+	// Read into a buffer of the object's size where the body knows it
+	// (growing one by doubling copies a large object about twice).
+	var buf bytes.Buffer
+	if n := bodySize(rc); n > 0 && n < 1<<31 {
+		buf.Grow(int(n) + bytes.MinRead)
+	}
+	_, err = buf.ReadFrom(rc)
+	data := buf.Bytes()
+	if data == nil {
+		data = []byte{} // an empty object: empty, not nil (as io.ReadAll gives)
+	}
 	if cerr := rc.Close(); err == nil && cerr != nil {
 		err = cerr
 	}
@@ -52,6 +73,20 @@ func ReadAll(ctx context.Context, s Store, key string) ([]byte, error) {
 		return nil, fmt.Errorf("reading %s: %w", Join(s.Location(), key), err)
 	}
 	return data, nil
+}
+
+// bodySize is the length of an object's body when it is known: a local
+// file's size, an S3 body's Content-Length. 0 when unknown.
+func bodySize(rc io.ReadCloser) int64 {
+	switch b := rc.(type) {
+	case *os.File:
+		if fi, err := b.Stat(); err == nil {
+			return fi.Size()
+		}
+	case *resumingBody:
+		return b.size
+	}
+	return 0
 }
 
 // Join joins a location and a key for messages and URIs.

@@ -65,10 +65,12 @@ func UserRollup(rows []Row) ([]Row, error) {
 		}
 		return nil
 	}
+	// Each row's sketch is decoded into one scratch sketch (its storage
+	// reused: no allocation per row) and merged from there.
+	sk := hll.New()
 	for i := range rows {
 		r := &rows[i]
-		sk, err := r.Sketch()
-		if err != nil {
+		if err := r.SketchInto(sk); err != nil {
 			return nil, err
 		}
 		for _, k := range UserRollupKeys(r.Key()) {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/schema"
 
@@ -134,6 +135,48 @@ func TestParquetSchemaMatchesGlue(t *testing.T) {
 			}
 		}
 		pf.Close()
+	}
+}
+
+// TestCompressionByColumn: every view's users_sketch column is stored
+// uncompressed (dense sketches barely compress) and every other column
+// snappy, in a file that decodes to its rows.
+func TestCompressionByColumn(t *testing.T) {
+	rows, err := views.Rows(sampleTable(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tb := range []glue.Table{glue.BatchView, glue.SpeedView, glue.MergedView, glue.UsersView} {
+		data, err := views.Encode(tb, rows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pf, err := file.NewParquetReader(bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rg := pf.MetaData().RowGroup(0)
+		for i := range rg.NumColumns() {
+			cc, err := rg.ColumnChunk(i)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := compress.Codecs.Snappy
+			if cc.PathInSchema().String() == "users_sketch" {
+				want = compress.Codecs.Uncompressed
+			}
+			if cc.Compression() != want {
+				t.Errorf("%s.%s: %s, want %s", tb.Name, cc.PathInSchema(), cc.Compression(), want)
+			}
+		}
+		pf.Close()
+		got, err := views.Decode(context.Background(), data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(rows) || !bytes.Equal(got[0].UsersSketch, rows[0].UsersSketch) {
+			t.Errorf("%s: %d rows decoded, want %d with the same sketches", tb.Name, len(got), len(rows))
+		}
 	}
 }
 

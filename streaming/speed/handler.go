@@ -137,10 +137,104 @@ type shardBatch struct {
 
 // item is one stream record of a shard batch.
 type item struct {
-	pos      string    // the Kinesis sequence number
+	pos      string    // the Kinesis sequence number (Process)
+	seq      []byte    // the same, from Invoke's reader
 	offset   int64     // the Kafka offset
 	data     []byte    // nil for a Kafka tombstone
 	received time.Time // the arrival time; zero for none
+}
+
+// posOf is the Kinesis sequence number of record i.
+func (b *shardBatch) posOf(i int) string {
+	if r := &b.records[i]; r.seq != nil {
+		return string(r.seq)
+	}
+	return b.records[i].pos
+}
+
+// batchSet is the shard batches of one event, in the order their shards
+// first appear. Its batches are reused after reset.
+type batchSet struct {
+	list []*shardBatch
+	free []*shardBatch
+	name []byte // a Kafka shard name being built
+}
+
+// get returns the batch of shard, adding it at the end when new.
+func get[S string | []byte](set *batchSet, shard S, kafka bool) *shardBatch {
+	for _, sb := range set.list {
+		if sb.shard == string(shard) {
+			return sb
+		}
+	}
+	var b *shardBatch
+	if n := len(set.free); n > 0 {
+		b, set.free = set.free[n-1], set.free[:n-1]
+		*b = shardBatch{records: b.records[:0]}
+	} else {
+		b = new(shardBatch)
+	}
+	b.shard, b.kafka = string(shard), kafka
+	set.list = append(set.list, b)
+	return b
+}
+
+// reset keeps the batches' room for the next event.
+func (set *batchSet) reset() {
+	for _, b := range set.list {
+		clear(b.records)
+		set.free = append(set.free, b)
+	}
+	set.list = set.list[:0]
+}
+
+// addKinesis adds one Kinesis record to its shard's batch, or counts it
+// as a bad record when its shard id or sequence number is not usable.
+func addKinesis[S string | []byte](set *batchSet, res *Result, eventID, seq S, data []byte, received time.Time) {
+	shard, ok := shardOf(eventID, seq)
+	if !ok {
+		res.Invalid[ReasonBadRecord]++
+		res.UserRecords++
+		return
+	}
+	it := item{data: data, received: received}
+	switch s := any(seq).(type) {
+	case string:
+		it.pos = s
+	case []byte:
+		it.seq = s
+	}
+	b := get(set, shard, false)
+	b.records = append(b.records, it)
+}
+
+// addKafka adds one Kafka record to its partition's batch, or counts it
+// as a bad record when its topic, partition or offset is not usable.
+func addKafka[S string | []byte](set *batchSet, res *Result, topic S, partition, offset, timestamp int64, value []byte) {
+	var b *shardBatch // the batch of the last record's partition
+	if n := len(set.list); n > 0 && set.list[n-1].topic == string(topic) && set.list[n-1].partition == partition {
+		b = set.list[n-1]
+	}
+	if b == nil && len(topic) > 0 && partition >= 0 {
+		set.name = strconv.AppendInt(append(append(set.name[:0], topic...), '-'), partition, 10)
+		if safeName(set.name) {
+			b = get(set, set.name, true)
+			if b.topic != string(topic) {
+				b.topic = string(topic)
+			}
+			b.partition = partition
+		}
+	}
+	if b == nil || offset < 0 {
+		res.Invalid[ReasonBadRecord]++
+		res.UserRecords++
+		return
+	}
+	it := item{offset: offset, data: value}
+	if timestamp > 0 {
+		it.received = time.UnixMilli(timestamp)
+	}
+	b.records = append(b.records, it)
 }
 
 // Process does the work of Handle, emits the metrics and logs the objects
@@ -170,35 +264,20 @@ func (h *Handler) report(res *Result) {
 
 func (h *Handler) process(ctx context.Context, ev events.KinesisEvent) Result {
 	res := Result{Records: len(ev.Records), Invalid: map[string]int{}}
-	var batches []*shardBatch
+	set := new(batchSet)
 	for i := range ev.Records {
 		rec := &ev.Records[i]
-		shard, ok := shardOf(rec)
-		if !ok {
-			res.Invalid[ReasonBadRecord]++
-			res.UserRecords++
-			continue
-		}
-		b := batchFor(&batches, shard, false)
-		b.records = append(b.records, item{pos: rec.Kinesis.SequenceNumber, data: rec.Kinesis.Data,
-			received: rec.Kinesis.ApproximateArrivalTimestamp.Time})
+		addKinesis(set, &res, rec.EventID, rec.Kinesis.SequenceNumber, rec.Kinesis.Data, rec.Kinesis.ApproximateArrivalTimestamp.Time)
 	}
+	return h.processBatches(ctx, set.list, res)
+}
+
+// processBatches processes the shard batches of one event into res.
+func (h *Handler) processBatches(ctx context.Context, batches []*shardBatch, res Result) Result {
 	for _, b := range batches {
 		h.processShard(ctx, b, &res)
 	}
 	return res
-}
-
-// batchFor returns the batch of shard, adding it at the end when new.
-func batchFor(batches *[]*shardBatch, shard string, kafka bool) *shardBatch {
-	for _, sb := range *batches {
-		if sb.shard == shard {
-			return sb
-		}
-	}
-	b := &shardBatch{shard: shard, kafka: kafka}
-	*batches = append(*batches, b)
-	return b
 }
 
 // hourState collects the aggregates of one hour of one shard batch.
@@ -237,6 +316,9 @@ func (h *Handler) processShard(ctx context.Context, b *shardBatch, res *Result) 
 		deaggregate = KPL
 	}
 	one := make([][]byte, 1)
+	// The events' strings share the records' bytes: they are hashed and
+	// compared here, and the few kept as keys are copied.
+	lean := new(event.LeanValidator)
 	for i := range b.records {
 		rec := &b.records[i]
 		one[0] = rec.data
@@ -264,7 +346,7 @@ func (h *Handler) processShard(ctx context.Context, b *shardBatch, res *Result) 
 		}
 		for _, u := range users {
 			res.UserRecords++
-			e, rej := event.ValidateLean(u, received)
+			e, rej := lean.Validate(u, received)
 			if rej != nil {
 				res.Invalid[string(rej.Reason)]++
 				continue
@@ -293,6 +375,7 @@ func (h *Handler) processShard(ctx context.Context, b *shardBatch, res *Result) 
 				lastKS = last.keys[k]
 				if lastKS == nil {
 					lastKS = &keyState{agg: agg.New(false)}
+					k = typeSource{strings.Clone(k.eventType), strings.Clone(k.source)}
 					last.keys[k] = lastKS
 				}
 				lastKey = k
@@ -305,7 +388,7 @@ func (h *Handler) processShard(ctx context.Context, b *shardBatch, res *Result) 
 	if len(hours) == 0 {
 		return
 	}
-	first, lastSeq := b.records[0].pos, b.records[len(b.records)-1].pos
+	first, lastSeq := b.posOf(0), b.posOf(len(b.records)-1)
 	if b.kafka {
 		first, lastSeq = strconv.FormatInt(b.records[0].offset, 10), strconv.FormatInt(b.records[len(b.records)-1].offset, 10)
 	}
@@ -328,7 +411,7 @@ func (h *Handler) processShard(ctx context.Context, b *shardBatch, res *Result) 
 		res.KafkaFailures = append(res.KafkaFailures, KafkaBatchItemFailure{ItemIdentifier: KafkaItemIdentifier{
 			Partition: b.shard, Offset: b.records[failedAt].offset}})
 	default:
-		res.Failures = append(res.Failures, events.KinesisBatchItemFailure{ItemIdentifier: b.records[failedAt].pos})
+		res.Failures = append(res.Failures, events.KinesisBatchItemFailure{ItemIdentifier: b.posOf(failedAt)})
 	}
 }
 
@@ -413,16 +496,20 @@ func ObjectKey(shard, firstSeq, lastSeq string, hour time.Time) string {
 // shardOf reads the shard id from the record's eventID
 // ("shardId-000000000000:<sequence number>") and checks that the shard id
 // and sequence number are safe in an object key.
-func shardOf(rec *events.KinesisEventRecord) (string, bool) {
-	shard, _, ok := strings.Cut(rec.EventID, ":")
-	if !ok || !safeName(shard) || !safeName(rec.Kinesis.SequenceNumber) {
-		return "", false
+func shardOf[S string | []byte](eventID, seq S) (S, bool) {
+	for i := 0; i < len(eventID); i++ {
+		if eventID[i] == ':' {
+			if shard := eventID[:i]; safeName(shard) && safeName(seq) {
+				return shard, true
+			}
+			break
+		}
 	}
-	return shard, true
+	return eventID[:0], false
 }
 
-func safeName(s string) bool {
-	if s == "" || len(s) > 128 {
+func safeName[S string | []byte](s S) bool {
+	if len(s) == 0 || len(s) > 128 {
 		return false
 	}
 	for i := 0; i < len(s); i++ {

@@ -1,12 +1,17 @@
 package speed_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"os"
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -48,6 +53,10 @@ func TestParseKinesisEventMatchesEncodingJSON(t *testing.T) {
 		"empty data":    `{"Records":[{"kinesis":{"data":""}}]}`,
 		"escaped data":  `{"Records":[{"kinesis":{"data":"P\/8\u0041\n"}},{"KINESIS":{"DATA":"P/8A"}}]}`,
 		"invalid utf8":  "{\"Records\":[{\"eventID\":\"s\xff:1\"}]}",
+		// Keys are matched by the order the last record had them in first.
+		"key orders": `{"Records":[{"eventID":"s:1","kinesis":{"sequenceNumber":"1","data":"AA=="}},` +
+			`{"kinesis":{"data":"AQ==","sequenceNumber":"2"},"eventID":"s:2"},` +
+			`{ "eventID" : "s:3" , "Kinesis":{"SequenceNumber":"3","d\u0061ta":"Ag=="}},{"eventID":"s:4","eventid":"s:5"}]}`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			want, err := decodeStd(t, []byte(payload))
@@ -77,6 +86,9 @@ func TestParseKinesisEventRejectsWhatEncodingJSONRejects(t *testing.T) {
 		"bad number":     `{"Records":[{"kinesis":{"approximateArrivalTimestamp":1.}}]}`,
 		"missing colon":  `{"Records" []}`,
 		"raw line break": "{\"Records\":[{\"kinesis\":{\"data\":\"P/8A\n\"}}]}",
+		// Four line breaks keep the length a multiple of four; the decoder
+		// alone would skip them.
+		"raw line breaks": "{\"Records\":[{\"kinesis\":{\"data\":\"AAAA\n\n\r\nBBBB\"}}]}",
 	} {
 		t.Run(name, func(t *testing.T) {
 			if _, err := decodeStd(t, []byte(payload)); err == nil {
@@ -123,4 +135,141 @@ func TestInvoke(t *testing.T) {
 	if _, err := h.Invoke(context.Background(), []byte(`{"Records":`)); err == nil {
 		t.Fatal("a payload that is not a Kinesis event: want an error")
 	}
+}
+
+// TestInvokeMatchesTheTypedPath holds Invoke, which reads the event into
+// raw records and never builds the typed event, to ParseEvent followed by
+// Process or ProcessKafka: the same response, metrics and objects, for
+// every kind of record the handler skips, several shards and partitions,
+// escapes, nulls, repeated keys and write failures.
+func TestInvokeMatchesTheTypedPath(t *testing.T) {
+	good := func(id string, at time.Time) []byte {
+		return ev{id: id, typ: "view", user: "u1", at: at, value: 1.5}.json()
+	}
+	two := kinesisEvent("shardId-000000000000", 1, good("a", hour10), good("b", hour11), []byte(`{"bad"`), good("a", hour10))
+	other := kinesisEvent("shardId-000000000001", 100, good("c", hour10), nil, good("d", hour11))
+	two.Records = append(two.Records, other.Records...)
+	two.Records = append(two.Records, two.Records[0], other.Records[2])
+	two.Records[1].EventID = "no-colon"
+	kinJSON, _ := json.Marshal(two)
+	sample, err := os.ReadFile("testdata/kinesis-event.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kafkaSample, err := os.ReadFile("testdata/kafka-event.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := base64.StdEncoding.EncodeToString(good("e", hour10))
+	rec := func(seq string) string {
+		return `{"eventID":"shardId-000000000002:` + seq + `","eventSource":"aws:kinesis","kinesis":{"sequenceNumber":"` + seq +
+			`","data":"` + data + `","approximateArrivalTimestamp":1795347000.5}}`
+	}
+	kafkaRec := func(topic string, part, off int) string {
+		return fmt.Sprintf(`{"topic":%q,"partition":%d,"offset":%d,"timestamp":1795347000000,"key":"dTE=","value":"%s"}`, topic, part, off, data)
+	}
+	payloads := map[string]string{
+		"kinesis, two shards": string(kinJSON),
+		"aws sample":          string(sample),
+		"escapes":             `{"Records":[` + strings.Replace(rec("7"), `"sequenceNumber":"7"`, `"sequenceNumber":"\u0037"`, 1) + `]}`,
+		"repeated fields":     `{"Records":[` + strings.Replace(rec("8"), `"kinesis":{`, `"kinesis":{"sequenceNumber":"x/y","data":"AAAA",`, 1) + `]}`,
+		"repeated records":    `{"Records":[` + rec("1") + `],"records":[` + rec("2") + `,` + rec("3") + `]}`,
+		"null fields": `{"Records":[null,{"eventID":null,"kinesis":null},` +
+			strings.Replace(rec("9"), `"approximateArrivalTimestamp":1795347000.5`, `"approximateArrivalTimestamp":null`, 1) + `]}`,
+		"kafka sample": string(kafkaSample),
+		"kafka, partitions": `{"eventSource":"aws:kafka","records":{"events-1":[` + kafkaRec("events", 1, 5) + `,` + kafkaRec("events", 1, 6) +
+			`],"events-0":[` + kafkaRec("events", 0, 9) + `,` + kafkaRec("", 0, 10) + `,` + kafkaRec("events", 0, -1) + `,` +
+			kafkaRec("bad/topic", 0, 1) + `,{"topic":"events","partition":0,"offset":11,"value":null}]}}`,
+		"kafka, sorted partitions": `{"eventSource":"aws:kafka","records":{"a-0":null,"events-0":[` + kafkaRec("events", 0, 9) + `,` +
+			kafkaRec("events", 1, 3) + `],"events-1":[` + kafkaRec("events", 1, 4) + `,` + kafkaRec("events", 0, 10) + `]}}`,
+		"kafka, repeated key": `{"eventSource":"aws:SelfManagedKafka","records":{"events-0":[` + kafkaRec("events", 0, 1) +
+			`],"events-0":[` + kafkaRec("events", 0, 2) + `],"x-1":null}}`,
+	}
+	// AWS's samples are not our events; the null arrival time is the
+	// epoch, before the events.
+	noObjects := map[string]bool{"aws sample": true, "kafka sample": true, "null fields": true}
+	for name, payload := range payloads {
+		for _, fail := range []string{"", "hour=11"} {
+			t.Run(name+"/fail "+fail, func(t *testing.T) {
+				var typedMetrics, rawMetrics bytes.Buffer
+				typed, typedStore := newHandler(t)
+				raw, rawStore := newHandler(t)
+				typed.Metrics, typed.Stage, raw.Metrics, raw.Stage = &typedMetrics, "test", &rawMetrics, "test"
+				typed.Store = &failingStore{Store: typedStore, fail: fail}
+				raw.Store = &failingStore{Store: rawStore, fail: fail}
+				kin, kaf, err := speed.ParseEvent([]byte(payload))
+				if err != nil {
+					t.Fatal(err)
+				}
+				var want []byte
+				if kaf != nil {
+					want, _ = json.Marshal(speed.KafkaEventResponse{BatchItemFailures: nonNilSlice(typed.ProcessKafka(context.Background(), *kaf).KafkaFailures)})
+				} else {
+					want, _ = json.Marshal(events.KinesisEventResponse{BatchItemFailures: nonNilSlice(typed.Process(context.Background(), *kin).Failures)})
+				}
+				// Twice: the second reuses the first one's buffers.
+				for range 2 {
+					rawMetrics.Reset()
+					got, err := raw.Invoke(context.Background(), []byte(payload))
+					if err != nil || string(got) != string(want) {
+						t.Fatalf("Invoke: %s, %v; the typed path: %s", got, err, want)
+					}
+				}
+				if rawMetrics.String() != typedMetrics.String() {
+					t.Fatalf("metrics\n%s\nthe typed path's\n%s", &rawMetrics, &typedMetrics)
+				}
+				if got, want := snapshot(t, rawStore), snapshot(t, typedStore); !reflect.DeepEqual(got, want) || len(want) == 0 && fail == "" && !noObjects[name] {
+					t.Fatalf("objects %v, the typed path's %v", keysOf(got), keysOf(want))
+				}
+			})
+		}
+	}
+}
+
+func nonNilSlice[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+func keysOf(m map[string][]byte) []string {
+	var keys []string
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// FuzzInvokeMatchesTheTypedPath: Invoke fails exactly when ParseEvent does,
+// and otherwise answers as Process or ProcessKafka does on the typed event.
+func FuzzInvokeMatchesTheTypedPath(f *testing.F) {
+	sample, _ := os.ReadFile("testdata/kinesis-event.json")
+	kafkaSample, _ := os.ReadFile("testdata/kafka-event.json")
+	f.Add(sample)
+	f.Add(kafkaSample)
+	f.Add([]byte(`{"Records":[{"eventID":"s:1","kinesis":{"sequenceNumber":"1","data":"e30=","approximateArrivalTimestamp":1.5}},null]}`))
+	f.Add([]byte(`{"eventSource":"aws:kafka","records":{"b-0":[{"topic":"b","offset":1,"value":"e30="}],"a-0":null}}`))
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		h, _ := newHandler(t)
+		got, err := h.Invoke(context.Background(), payload)
+		kin, kaf, perr := speed.ParseEvent(payload)
+		if (err == nil) != (perr == nil) || err != nil && err.Error() != perr.Error() {
+			t.Fatalf("%q: Invoke %v, ParseEvent %v", payload, err, perr)
+		}
+		if err != nil {
+			return
+		}
+		typed, _ := newHandler(t)
+		var want []byte
+		if kaf != nil {
+			want, _ = json.Marshal(speed.KafkaEventResponse{BatchItemFailures: nonNilSlice(typed.ProcessKafka(context.Background(), *kaf).KafkaFailures)})
+		} else {
+			want, _ = json.Marshal(events.KinesisEventResponse{BatchItemFailures: nonNilSlice(typed.Process(context.Background(), *kin).Failures)})
+		}
+		if string(got) != string(want) {
+			t.Fatalf("%q: Invoke %s, the typed path %s", payload, got, want)
+		}
+	})
 }

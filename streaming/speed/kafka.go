@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"time"
+	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 )
@@ -102,46 +102,22 @@ func (h *Handler) processKafka(ctx context.Context, ev KafkaEvent) Result {
 	}
 	slices.Sort(keys)
 	res := Result{Records: n, Invalid: map[string]int{}}
-	var (
-		batches []*shardBatch
-		b       *shardBatch // the batch of the last record's partition
-	)
+	set := new(batchSet)
 	for _, k := range keys {
 		for i := range ev.Records[k] {
 			rec := &ev.Records[k][i]
-			if b == nil || b.topic != rec.Topic || b.partition != rec.Partition {
-				b = nil
-				shard := rec.Topic + "-" + strconv.FormatInt(rec.Partition, 10)
-				if rec.Topic != "" && rec.Partition >= 0 && safeName(shard) {
-					b = batchFor(&batches, shard, true)
-					b.topic, b.partition = rec.Topic, rec.Partition
-				}
-			}
-			if b == nil || rec.Offset < 0 {
-				res.Invalid[ReasonBadRecord]++
-				res.UserRecords++
-				continue
-			}
-			it := item{offset: rec.Offset, data: rec.Value}
-			if rec.Timestamp > 0 {
-				it.received = time.UnixMilli(rec.Timestamp)
-			}
-			b.records = append(b.records, it)
+			addKafka(set, &res, rec.Topic, rec.Partition, rec.Offset, rec.Timestamp, rec.Value)
 		}
 	}
-	for _, b := range batches {
-		h.processShard(ctx, b, &res)
-	}
-	return res
+	return h.processBatches(ctx, set.list, res)
 }
 
 // ParseKafkaEvent decodes Kafka event JSON, the keys and values
 // base64-decoded into one buffer, without reflection. On a 10,000-record
-// event of ~300-byte values it reads ~820,000 records per CPU second, where
+// event of ~300-byte values it reads ~1M records per CPU second, where
 // encoding/json into events.KafkaEvent plus decoding the values reads
-// ~230,000 (3.5x; go test -run '^$' -bench 'ParseKafka|DecodeKafka' -cpu 1
-// ./streaming/speed/), which decides the speed handler's end-to-end rate
-// as it does for Kinesis events.
+// ~230,000 (4.6x; go test -run '^$' -bench 'ParseKafka|DecodeKafka' -cpu 1
+// ./streaming/speed/). Invoke reads the same way but builds no typed event.
 func ParseKafkaEvent(payload []byte) (KafkaEvent, error) {
 	kin, kaf, err := parseEvent(payload)
 	if err != nil {
@@ -168,12 +144,39 @@ func ParseEvent(payload []byte) (*events.KinesisEvent, *KafkaEvent, error) {
 
 func parseEvent(payload []byte) (*events.KinesisEvent, *KafkaEvent, error) {
 	p := &evParser{s: payload, what: "event"}
-	var (
-		kin    events.KinesisEvent
-		kaf    KafkaEvent
-		source string
-		shape  byte // '[' Kinesis records, '{' Kafka records, 0 none
-	)
+	shape, err := p.event()
+	if err != nil {
+		return nil, nil, err
+	}
+	if shape == '[' {
+		return &events.KinesisEvent{Records: p.typedKinesis()}, nil, nil
+	}
+	var src string
+	kaf := KafkaEvent{EventSource: p.text(p.source, &src), EventSourceARN: p.text(p.arn, &src),
+		BootstrapServers: p.text(p.servers, &src), Records: make(map[string][]KafkaRecord, len(p.groups))}
+	for _, g := range p.groups {
+		var recs []KafkaRecord
+		if g.hi > g.lo {
+			recs = make([]KafkaRecord, g.hi-g.lo)
+		}
+		for i := range recs {
+			r := &p.kaf[g.lo+i]
+			recs[i] = KafkaRecord{Topic: p.text(r.topic, &src), Partition: r.partition, Offset: r.offset, Timestamp: r.timestamp,
+				TimestampType: p.text(r.timestampType, &src), Key: p.bytesOf(r.key), Value: p.bytesOf(r.value)}
+			if r.hdrHi > r.hdrLo {
+				recs[i].Headers = p.hdrs[r.hdrLo:r.hdrHi:r.hdrHi]
+			}
+		}
+		kaf.Records[g.key] = recs
+	}
+	return nil, &kaf, nil
+}
+
+// event reads either kind of event into p and returns its shape: '[' for
+// Kinesis records (p.kin, or p.set), '{' for Kafka records (p.groups, p.kaf, and
+// the event's source, arn and servers).
+func (p *evParser) event() (byte, error) {
+	var shape byte // '[' Kinesis records, '{' Kafka records, 0 none
 	err := p.object(func(key []byte) error {
 		var err error
 		switch {
@@ -185,30 +188,53 @@ func parseEvent(payload []byte) (*events.KinesisEvent, *KafkaEvent, error) {
 			}
 			if p.pos < len(p.s) && p.s[p.pos] == '[' {
 				shape = '['
-				return p.kinesisRecords(&kin.Records)
+				return p.kinesisRecords()
 			}
 			shape = '{'
-			kaf.Records = map[string][]KafkaRecord{}
+			p.groups, p.kaf, p.hdrs = p.groups[:0], p.kaf[:0], p.hdrs[:0]
+			if p.streamed = p.set != nil; p.streamed {
+				p.set.reset()
+				*p.res = Result{Invalid: map[string]int{}}
+			}
 			return p.object(func(tp []byte) error {
-				var recs []KafkaRecord
+				g := kafkaGroup{lo: len(p.kaf)}
+				if n := len(p.groups); n > 0 && string(tp) <= p.groups[n-1].key {
+					p.streamed = false // kafkaBatches sorts the keys
+				}
 				if !p.null() {
 					err := p.array(func() error {
-						recs = append(recs, KafkaRecord{})
-						return p.kafkaRecord(&recs[len(recs)-1])
+						p.kaf = append(p.kaf, rawKafka{})
+						r := &p.kaf[len(p.kaf)-1]
+						if err := p.kafkaRecord(r); err != nil || !p.streamed {
+							return err
+						}
+						p.res.Records++
+						addKafka(p.set, p.res, p.bytesOf(r.topic), r.partition, r.offset, r.timestamp, p.bytesOf(r.value))
+						return nil
 					})
 					if err != nil {
 						return err
 					}
 				}
-				kaf.Records[string(tp)] = recs
+				g.hi = len(p.kaf)
+				// As in a map, the last of a repeated key wins.
+				for i := range p.groups {
+					if p.groups[i].key == string(tp) {
+						g.key = p.groups[i].key
+						p.groups[i] = g
+						return nil
+					}
+				}
+				g.key = string(tp)
+				p.groups = append(p.groups, g)
 				return nil
 			})
 		case bytes.EqualFold(key, []byte("eventSource")):
-			source, err = p.str()
+			p.source, err = p.str()
 		case bytes.EqualFold(key, []byte("eventSourceArn")):
-			kaf.EventSourceARN, err = p.str()
+			p.arn, err = p.str()
 		case bytes.EqualFold(key, []byte("bootstrapServers")):
-			kaf.BootstrapServers, err = p.str()
+			p.servers, err = p.str()
 		default:
 			err = p.skip(0)
 		}
@@ -218,62 +244,98 @@ func parseEvent(payload []byte) (*events.KinesisEvent, *KafkaEvent, error) {
 		err = p.end()
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w (%s)", err, errNotAnEvent)
+		return 0, fmt.Errorf("%w (%s)", err, errNotAnEvent)
 	}
+	source := p.bytesOf(p.source)
 	switch shape {
 	case '[':
-		if source != "" {
-			return nil, nil, fmt.Errorf("reading the event: Kinesis records under eventSource %q: %s", source, errNotAnEvent)
+		if len(source) != 0 {
+			return 0, fmt.Errorf("reading the event: Kinesis records under eventSource %q: %s", source, errNotAnEvent)
 		}
-		for i := range kin.Records {
-			if s := kin.Records[i].EventSource; s != "" && s != SourceKinesis {
-				return nil, nil, fmt.Errorf("reading the event: record %d has eventSource %q: %s", i, s, errNotAnEvent)
-			}
+		if p.bad >= 0 {
+			return 0, fmt.Errorf("reading the event: record %d has eventSource %q: %s", p.bad, p.bytesOf(p.badSource), errNotAnEvent)
 		}
-		return &kin, nil, nil
+		return shape, nil
 	case '{':
-		if source != SourceMSK && source != SourceSelfManagedKafka {
-			return nil, nil, fmt.Errorf("reading the event: records by topic-partition under eventSource %q: %s", source, errNotAnEvent)
+		if string(source) != SourceMSK && string(source) != SourceSelfManagedKafka {
+			return 0, fmt.Errorf("reading the event: records by topic-partition under eventSource %q: %s", source, errNotAnEvent)
 		}
-		kaf.EventSource = source
-		return nil, &kaf, nil
+		return shape, nil
 	}
-	return nil, nil, fmt.Errorf("reading the event: no records: %s", errNotAnEvent)
+	return 0, fmt.Errorf("reading the event: no records: %s", errNotAnEvent)
 }
 
-var kafkaFields = []string{"topic", "partition", "offset", "timestamp", "timestampType", "key", "value", "headers"}
+// rawKafka is one Kafka record as read: the fields of KafkaRecord, its
+// headers p.hdrs[hdrLo:hdrHi].
+type rawKafka struct {
+	topic, timestampType         span
+	partition, offset, timestamp int64
+	key, value                   span
+	hdrLo, hdrHi                 int
+}
 
-func (p *evParser) kafkaRecord(r *KafkaRecord) error {
+// kafkaGroup is the records of one topic-partition key, p.kaf[lo:hi].
+type kafkaGroup struct {
+	key    string
+	lo, hi int
+}
+
+// kafkaBatches adds the Kafka records to set, by partition in the order
+// of their keys (as ProcessKafka reads a KafkaEvent), and returns the
+// batches. Keys that came in that order, each once, were added as they
+// were read (p.streamed, as kinesisRecords does); others are added here,
+// in a second pass. The records' data is p's: valid until p is reused.
+func (p *evParser) kafkaBatches(set *batchSet) ([]*shardBatch, Result) {
+	if p.streamed {
+		return set.list, *p.res
+	}
+	set.reset() // of Kinesis records before the Kafka ones, or some of these
+	slices.SortFunc(p.groups, func(x, y kafkaGroup) int { return strings.Compare(x.key, y.key) })
+	n := 0
+	for _, g := range p.groups {
+		n += g.hi - g.lo
+	}
+	res := Result{Records: n, Invalid: map[string]int{}}
+	for _, g := range p.groups {
+		for i := g.lo; i < g.hi; i++ {
+			r := &p.kaf[i]
+			addKafka(set, &res, p.bytesOf(r.topic), r.partition, r.offset, r.timestamp, p.bytesOf(r.value))
+		}
+	}
+	return set.list, res
+}
+
+func (p *evParser) kafkaRecord(r *rawKafka) error {
 	if p.null() {
 		return nil
 	}
-	return p.object(func(key []byte) error {
+	return p.fields(kafkaFields, func(i int) error {
 		var err error
-		switch fieldIndex(key, kafkaFields) {
+		switch i {
 		case 0:
-			r.Topic, err = p.str()
+			r.topic, err = p.str()
 		case 1:
-			r.Partition, err = p.int64()
+			r.partition, err = p.int64()
 		case 2:
-			r.Offset, err = p.int64()
+			r.offset, err = p.int64()
 		case 3:
-			r.Timestamp, err = p.int64()
+			r.timestamp, err = p.int64()
 		case 4:
-			r.TimestampType, err = p.str()
+			r.timestampType, err = p.str()
 		case 5:
 			if p.null() {
-				r.Key = nil
+				r.key = span{}
 				return nil
 			}
-			r.Key, err = p.base64Data()
+			r.key, err = p.base64Data()
 		case 6:
 			if p.null() {
-				r.Value = nil
+				r.value = span{}
 				return nil
 			}
-			r.Value, err = p.base64Data()
+			r.value, err = p.base64Data()
 		case 7:
-			err = p.headers(&r.Headers)
+			r.hdrLo, r.hdrHi, err = p.headers()
 		default:
 			err = p.skip(0)
 		}
@@ -297,18 +359,18 @@ func (p *evParser) int64() (int64, error) {
 	return v, nil
 }
 
-// headers reads [{"name": [signed bytes]}, …].
-func (p *evParser) headers(hs *[]KafkaHeader) error {
+// headers reads [{"name": [signed bytes]}, …] onto p.hdrs and returns
+// where they are.
+func (p *evParser) headers() (lo, hi int, err error) {
+	lo = len(p.hdrs)
 	if p.null() {
-		*hs = nil
-		return nil
+		return lo, lo, nil
 	}
-	*hs = (*hs)[:0]
-	return p.array(func() error {
+	err = p.array(func() error {
 		return p.object(func(name []byte) error {
 			h := KafkaHeader{Key: string(name), Value: []byte{}}
 			if p.null() {
-				*hs = append(*hs, h)
+				p.hdrs = append(p.hdrs, h)
 				return nil
 			}
 			err := p.array(func() error {
@@ -322,8 +384,9 @@ func (p *evParser) headers(hs *[]KafkaHeader) error {
 				h.Value = append(h.Value, byte(int8(v)))
 				return nil
 			})
-			*hs = append(*hs, h)
+			p.hdrs = append(p.hdrs, h)
 			return err
 		})
 	})
+	return lo, len(p.hdrs), err
 }
