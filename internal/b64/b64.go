@@ -11,8 +11,8 @@
 // fewer records per CPU-second and `lambdastack transform` on its 29-event
 // file takes 12–15% more CPU time (docs/benchmarks.md, "Performance round
 // 2"). The encoder turns 12 bits into two characters with one 4096-entry
-// table lookup; the decoder turns two characters into 12 bits with one
-// 65536-entry lookup, eight characters per 64-bit load.
+// table lookup; the decoder ORs four lookups in 1 KB tables per four
+// characters.
 package b64
 
 import (
@@ -83,34 +83,30 @@ func AppendEncode(dst, src []byte) []byte {
 	return dst
 }
 
-// b64Decode2 maps two base64 characters (as a big-endian uint16) to their
-// 12 bits, or 0xFFFF when either is not in the standard alphabet.
-var b64Decode2 = func() *[65536]uint16 {
-	var one [256]int
-	for i := range one {
-		one[i] = -1
-	}
-	for i := range len(b64Alphabet) {
-		one[b64Alphabet[i]] = i
-	}
-	t := new([65536]uint16)
-	for i := range t {
-		a, b := one[i>>8], one[i&0xff]
-		if a < 0 || b < 0 {
-			t[i] = 0xFFFF
-		} else {
-			t[i] = uint16(a<<6 | b)
+// b64Dec holds, for each place k of a four-character quantum and each
+// byte c, the six bits of c shifted to their place in the quantum's 24
+// bits, or 0xFF000000 when c is not in the standard alphabet: the four
+// lookups of a quantum ORed together are its three bytes, or have a high
+// byte set. Four 1 KB tables stay in the L1 cache.
+var b64Dec = func() (t [4][256]uint32) {
+	for k := range t {
+		for c := range t[k] {
+			t[k][c] = 0xFF000000
+		}
+		for i := range len(b64Alphabet) {
+			t[k][b64Alphabet[i]] = uint32(i) << (18 - 6*k)
 		}
 	}
 	return t
 }()
 
 // AppendDecode appends the decoding of standard, padded base64 src
-// and reports whether src was valid; on failure dst is returned unchanged. It decodes eight characters per step,
-// then the last quantum with its padding; anything irregular (line breaks,
-// bad characters, missing padding) goes to encoding/base64, so it accepts
-// exactly what base64.StdEncoding.AppendDecode accepts, as encoding/json
-// does for []byte.
+// and reports whether src was valid; on failure dst is returned unchanged.
+// It decodes eight quanta (32 characters) per step, then the last quantum
+// with its padding; anything irregular (line breaks, bad characters,
+// missing padding) goes to encoding/base64, so it accepts exactly what
+// base64.StdEncoding.AppendDecode accepts, as encoding/json does for
+// []byte.
 func AppendDecode(dst, src []byte) ([]byte, bool) {
 	if len(src)%4 != 0 || len(src) == 0 {
 		return stdDecode(dst, src)
@@ -123,72 +119,55 @@ func AppendDecode(dst, src []byte) ([]byte, bool) {
 		dst = grown
 	}
 	out := dst[start : start+need+2] // two spare bytes for the 8-byte stores
+	t0, t1, t2, t3 := &b64Dec[0], &b64Dec[1], &b64Dec[2], &b64Dec[3]
 	// The final quantum may hold padding: it is done last. Advancing slices
 	// keep the bounds checks out of the loops.
 	in, o := src[:len(src)-4], out
-	// Four steps per iteration: 32 characters to 24 bytes.
 	for len(in) >= 32 && len(o) >= 26 {
-		v0, v1 := binary.BigEndian.Uint64(in), binary.BigEndian.Uint64(in[8:])
-		v2, v3 := binary.BigEndian.Uint64(in[16:]), binary.BigEndian.Uint64(in[24:])
-		a0, b0, c0, d0 := b64Decode2[v0>>48], b64Decode2[v0>>32&0xffff], b64Decode2[v0>>16&0xffff], b64Decode2[v0&0xffff]
-		a1, b1, c1, d1 := b64Decode2[v1>>48], b64Decode2[v1>>32&0xffff], b64Decode2[v1>>16&0xffff], b64Decode2[v1&0xffff]
-		a2, b2, c2, d2 := b64Decode2[v2>>48], b64Decode2[v2>>32&0xffff], b64Decode2[v2>>16&0xffff], b64Decode2[v2&0xffff]
-		a3, b3, c3, d3 := b64Decode2[v3>>48], b64Decode2[v3>>32&0xffff], b64Decode2[v3>>16&0xffff], b64Decode2[v3&0xffff]
-		if (a0|b0|c0|d0|a1|b1|c1|d1|a2|b2|c2|d2|a3|b3|c3|d3)&0xF000 != 0 {
+		q := in[:32]
+		a0 := t0[q[0]] | t1[q[1]] | t2[q[2]] | t3[q[3]]
+		a1 := t0[q[4]] | t1[q[5]] | t2[q[6]] | t3[q[7]]
+		a2 := t0[q[8]] | t1[q[9]] | t2[q[10]] | t3[q[11]]
+		a3 := t0[q[12]] | t1[q[13]] | t2[q[14]] | t3[q[15]]
+		a4 := t0[q[16]] | t1[q[17]] | t2[q[18]] | t3[q[19]]
+		a5 := t0[q[20]] | t1[q[21]] | t2[q[22]] | t3[q[23]]
+		a6 := t0[q[24]] | t1[q[25]] | t2[q[26]] | t3[q[27]]
+		a7 := t0[q[28]] | t1[q[29]] | t2[q[30]] | t3[q[31]]
+		if (a0|a1|a2|a3|a4|a5|a6|a7)&0xFF000000 != 0 {
 			return stdDecode(dst[:start], src)
 		}
-		binary.BigEndian.PutUint64(o, uint64(a0)<<52|uint64(b0)<<40|uint64(c0)<<28|uint64(d0)<<16)
-		binary.BigEndian.PutUint64(o[6:], uint64(a1)<<52|uint64(b1)<<40|uint64(c1)<<28|uint64(d1)<<16)
-		binary.BigEndian.PutUint64(o[12:], uint64(a2)<<52|uint64(b2)<<40|uint64(c2)<<28|uint64(d2)<<16)
-		binary.BigEndian.PutUint64(o[18:], uint64(a3)<<52|uint64(b3)<<40|uint64(c3)<<28|uint64(d3)<<16)
+		binary.BigEndian.PutUint64(o, uint64(a0)<<40|uint64(a1)<<16)
+		binary.BigEndian.PutUint64(o[6:], uint64(a2)<<40|uint64(a3)<<16)
+		binary.BigEndian.PutUint64(o[12:], uint64(a4)<<40|uint64(a5)<<16)
+		binary.BigEndian.PutUint64(o[18:], uint64(a6)<<40|uint64(a7)<<16)
 		in, o = in[32:], o[24:]
 	}
-	for len(in) >= 8 && len(o) >= 8 {
-		v := binary.BigEndian.Uint64(in)
-		a, b, c, d := b64Decode2[v>>48], b64Decode2[v>>32&0xffff], b64Decode2[v>>16&0xffff], b64Decode2[v&0xffff]
-		if (a|b|c|d)&0xF000 != 0 {
+	for len(in) >= 4 && len(o) >= 4 {
+		q := in[:4]
+		a := t0[q[0]] | t1[q[1]] | t2[q[2]] | t3[q[3]]
+		if a&0xFF000000 != 0 {
 			return stdDecode(dst[:start], src)
 		}
-		binary.BigEndian.PutUint64(o, uint64(a)<<52|uint64(b)<<40|uint64(c)<<28|uint64(d)<<16)
-		in, o = in[8:], o[6:]
-	}
-	for len(in) >= 4 && len(o) >= 3 {
-		a, b := b64Decode2[uint16(in[0])<<8|uint16(in[1])], b64Decode2[uint16(in[2])<<8|uint16(in[3])]
-		if (a|b)&0xF000 != 0 {
-			return stdDecode(dst[:start], src)
-		}
-		v := uint32(a)<<12 | uint32(b)
-		o[0], o[1], o[2] = byte(v>>16), byte(v>>8), byte(v)
+		binary.BigEndian.PutUint32(o, a<<8) // the fourth byte is overwritten next
 		in, o = in[4:], o[3:]
 	}
-	si, di := len(src)-4, len(out)-len(o)
-	q := src[si:]
-	a := b64Decode2[uint16(q[0])<<8|uint16(q[1])]
-	if a&0xF000 != 0 {
-		return stdDecode(dst[:start], src)
-	}
+	di := len(out) - len(o)
+	q := src[len(src)-4:]
+	var v uint32
+	n := 3
 	switch {
 	case q[2] == '=' && q[3] == '=':
-		out[di] = byte(a >> 4)
-		di++
+		v, n = t0[q[0]]|t1[q[1]], 1
 	case q[3] == '=':
-		c := b64Decode2[uint16(q[2])<<8|'A']
-		if c&0xF000 != 0 {
-			return stdDecode(dst[:start], src)
-		}
-		v := uint32(a)<<12 | uint32(c)
-		out[di], out[di+1] = byte(v>>16), byte(v>>8)
-		di += 2
+		v, n = t0[q[0]]|t1[q[1]]|t2[q[2]], 2
 	default:
-		b := b64Decode2[uint16(q[2])<<8|uint16(q[3])]
-		if b&0xF000 != 0 {
-			return stdDecode(dst[:start], src)
-		}
-		v := uint32(a)<<12 | uint32(b)
-		out[di], out[di+1], out[di+2] = byte(v>>16), byte(v>>8), byte(v)
-		di += 3
+		v = t0[q[0]] | t1[q[1]] | t2[q[2]] | t3[q[3]]
 	}
-	return dst[:start+di], true
+	if v&0xFF000000 != 0 {
+		return stdDecode(dst[:start], src)
+	}
+	out[di], out[di+1], out[di+2] = byte(v>>16), byte(v>>8), byte(v)
+	return dst[:start+di+n], true
 }
 
 func stdDecode(dst, src []byte) ([]byte, bool) {
