@@ -6,7 +6,7 @@ package main
 // every size up to 1 769 MB costs the same GB-seconds per event; beyond
 // what the work needs in memory, a size buys latency, or headroom.
 const (
-	// TransformMemoryMB: the transform is CPU-bound on one core (about 1.07M
+	// TransformMemoryMB: the transform is CPU-bound on one core (about 1.1M
 	// records per CPU-second; a Firehose batch is at most 6 MB), so one
 	// full vCPU costs the same per record as 1 024 MB and answers Firehose
 	// 1.7x sooner.
