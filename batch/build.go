@@ -146,21 +146,89 @@ type GoEngine struct {
 
 // BuildHour aggregates the hour's objects.
 func (g *GoEngine) BuildHour(ctx context.Context, hour time.Time, objs []RawObject) (*HourResult, error) {
+	res, err := Aggregate(ctx, g.sources(objs), g.options())
+	if err != nil {
+		return nil, err
+	}
+	return g.hourResult(res)
+}
+
+// buildHours builds hours in order, handing each result to each: one
+// reader opens and decompresses the hours' objects one after another,
+// ahead of the decoding (readAhead), so the next hour's input is read while
+// an hour is aggregated, turned into rows and handed on.
+func (g *GoEngine) buildHours(ctx context.Context, hours []PlanHour, each func(i int, res *HourResult) error) error {
+	srcs := make([][]Source, len(hours))
+	for i, ph := range hours {
+		srcs[i] = g.sources(ph.Objects)
+	}
+	ra := startReadAhead(ctx, srcs)
+	defer ra.stop()
+	for i, ph := range hours {
+		res, err := aggregate(ctx, srcs[i], ra, i, g.options())
+		if err != nil {
+			return hourError(ph, err)
+		}
+		hr, err := g.hourResult(res)
+		if err != nil {
+			return hourError(ph, err)
+		}
+		if err := each(i, hr); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (g *GoEngine) sources(objs []RawObject) []Source {
 	var sources []Source
 	for _, o := range objs {
 		key := o.Key
 		sources = append(sources, Source{Name: storage.Join(g.Raw.Location(), key), Size: o.Size, Hour: o.Hour,
 			Open: func(ctx context.Context) (io.ReadCloser, error) { return g.Raw.Get(ctx, key) }})
 	}
-	res, err := Aggregate(ctx, sources, Options{Workers: g.Workers, Progress: g.Progress})
-	if err != nil {
-		return nil, err
-	}
+	return sources
+}
+
+func (g *GoEngine) options() Options { return Options{Workers: g.Workers, Progress: g.Progress} }
+
+func (g *GoEngine) hourResult(res *Result) (*HourResult, error) {
 	rows, err := Rows(res.Hours, g.Workers)
 	if err != nil {
 		return nil, err
 	}
 	return &HourResult{Rows: rows, Records: res.Rows, Valid: res.Valid, Duplicates: res.Duplicates, Bad: res.Bad, Bytes: res.Bytes}, nil
+}
+
+// hoursEngine is an engine that builds a run's hours in one call, in
+// order, handing each hour's result to each before it builds the next and
+// stopping at the first error (each's unchanged, the engine's through
+// hourError). The Go engine is one: it reads the next hour's input while
+// an hour finishes. Builder uses BuildHour, hour by hour, for the others.
+type hoursEngine interface {
+	buildHours(ctx context.Context, hours []PlanHour, each func(i int, res *HourResult) error) error
+}
+
+// buildHours builds hours with engine, in order, as hoursEngine does.
+func buildHours(ctx context.Context, engine Engine, hours []PlanHour, each func(i int, res *HourResult) error) error {
+	if e, ok := engine.(hoursEngine); ok {
+		return e.buildHours(ctx, hours, each)
+	}
+	for i, ph := range hours {
+		res, err := engine.BuildHour(ctx, ph.Hour.UTC(), ph.Objects)
+		if err != nil {
+			return hourError(ph, err)
+		}
+		if err := each(i, res); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// hourError says which hour an engine was building when it failed.
+func hourError(ph PlanHour, err error) error {
+	return fmt.Errorf("building batch hour %s: %w", ph.Hour.UTC().Format(hourKeyLayout), err)
 }
 
 // Plan is what a run will build: the hours whose raw input is new or
@@ -337,46 +405,55 @@ func (b *Builder) execute(ctx context.Context, start time.Time, commit *storage.
 			meta.Hours[k] = rec
 		}
 	}
-	// Day by day, hour by hour: memory holds one hour's events at a time,
-	// and a day's objects are written once its hours are built.
+	// Day by day, hour by hour: memory holds one hour's events at a time
+	// (and what the engine reads ahead of the next), and a day's objects
+	// are written once its hours are built.
+	var hours []PlanHour
 	for _, dt := range slices.Sorted(maps.Keys(byDay)) {
-		var built []views.Row
-		for _, ph := range byDay[dt] {
-			k := ph.Hour.UTC().Format(hourKeyLayout)
-			res, err := engine.BuildHour(ctx, ph.Hour.UTC(), ph.Objects)
-			if err != nil {
-				return nil, fmt.Errorf("building batch hour %s: %w", k, err)
+		hours = append(hours, byDay[dt]...)
+	}
+	var built []views.Row
+	err := buildHours(ctx, engine, hours, func(i int, res *HourResult) error {
+		ph := hours[i]
+		k := ph.Hour.UTC().Format(hourKeyLayout)
+		sum.Bytes += res.Bytes
+		sum.Rows += res.Records
+		sum.Valid += res.Valid
+		sum.Duplicates += res.Duplicates
+		for r, n := range res.Bad {
+			sum.Bad[r] += n
+		}
+		var events int64
+		for _, r := range res.Rows {
+			if r.WindowStart.UTC() != ph.Hour.UTC() {
+				return fmt.Errorf("building batch hour %s: the engine returned a row of window %s", k, r.WindowStart.UTC().Format(time.RFC3339))
 			}
-			sum.Bytes += res.Bytes
-			sum.Rows += res.Records
-			sum.Valid += res.Valid
-			sum.Duplicates += res.Duplicates
-			for r, n := range res.Bad {
-				sum.Bad[r] += n
+			events += r.Events
+		}
+		built = append(built, res.Rows...)
+		if os := ph.Objects; len(os) > 0 {
+			rec := HourRecord{Objects: len(os), Digest: inputDigest(os), Events: events}
+			if len(res.Bad) > 0 {
+				rec.Bad = res.Bad
 			}
-			var events int64
-			for _, r := range res.Rows {
-				if r.WindowStart.UTC() != ph.Hour.UTC() {
-					return nil, fmt.Errorf("building batch hour %s: the engine returned a row of window %s", k, r.WindowStart.UTC().Format(time.RFC3339))
-				}
-				events += r.Events
-			}
-			built = append(built, res.Rows...)
-			if os := ph.Objects; len(os) > 0 {
-				rec := HourRecord{Objects: len(os), Digest: inputDigest(os), Events: events}
-				if len(res.Bad) > 0 {
-					rec.Bad = res.Bad
-				}
-				meta.Hours[k] = rec
-			}
-			sum.Hours = append(sum.Hours, ph.Hour.UTC())
+			meta.Hours[k] = rec
+		}
+		sum.Hours = append(sum.Hours, ph.Hour.UTC())
+		dt := k[:10]
+		if i+1 < len(hours) && hours[i+1].Hour.UTC().Format(hourKeyLayout)[:10] == dt {
+			return nil // the day has more hours
 		}
 		rec, err := b.publishDay(ctx, commit, dt, old, rebuild, built)
 		if err != nil {
-			return nil, err
+			return err
 		}
+		built = nil
 		meta.Days[dt] = rec
 		sum.Days = append(sum.Days, dt)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 
 	if len(rebuild) == 0 && meta.Watermark.Equal(old.Watermark) && old.Lateness != "" {

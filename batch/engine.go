@@ -226,6 +226,13 @@ type runState struct {
 // aggregates them per hour. Bad records are counted, never fatal; an error
 // is returned only when a source cannot be fetched or the run is cancelled.
 func Aggregate(ctx context.Context, sources []Source, opt Options) (*Result, error) {
+	ra := startReadAhead(ctx, [][]Source{sources})
+	defer ra.stop()
+	return aggregate(ctx, sources, ra, 0, opt)
+}
+
+// aggregate is Aggregate over hour h of ra, which reads sources.
+func aggregate(ctx context.Context, sources []Source, ra *readAhead, h int, opt Options) (*Result, error) {
 	workers := opt.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -234,18 +241,9 @@ func Aggregate(ctx context.Context, sources []Source, opt Options) (*Result, err
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 
-	// Fetch ahead of decoding, in order, so a slow store overlaps with
-	// work; streamed NDJSON arrives in pieces of whole lines.
-	fetchCh := make(chan fetched, 2)
-	go func() {
-		defer close(fetchCh)
-		for i, s := range sources {
-			if !fetchSource(ctx, i, s, fetchCh) {
-				return
-			}
-		}
-	}()
-
+	// The sources are read ahead of decoding, in order (ra), so a slow
+	// store and the decompression overlap with work; streamed NDJSON
+	// arrives in pieces of whole lines.
 	type job struct {
 		u    unit
 		slot **block
@@ -288,7 +286,11 @@ func Aggregate(ctx context.Context, sources []Source, opt Options) (*Result, err
 		}
 	}
 	var fetchErr error
-	for f := range fetchCh {
+	for f := range ra.hour(h) {
+		ra.release(f)
+		if ctx.Err() != nil {
+			break // a worker failed, or the run is cancelled
+		}
 		src := sources[f.i]
 		switch {
 		case f.err != nil:

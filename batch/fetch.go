@@ -8,7 +8,88 @@ import (
 	"io"
 
 	"github.com/klauspost/compress/gzip"
+	"golang.org/x/sync/semaphore"
 )
+
+// readAheadBytes bounds what the reader holds ahead of the decoding: the
+// bytes read (decompressed) and not yet handed to the workers, whatever
+// the hour they belong to. An object read whole counts as at most this
+// much, so the reader holds at most one such object past the bound.
+const readAheadBytes = 8 * ndjsonChunk
+
+// readAhead reads the sources of a run's hours one after another, in order,
+// on one goroutine, so that an hour's input is opened and decompressed while
+// the hour before it is still being decoded and aggregated: hour i's
+// messages go to ch[i], which the reader closes after them. It is stopped by
+// stop, which its owner calls once it consumes no more (after an error or
+// the last hour): the reader then closes the body it has open and every
+// channel it has not closed yet, and stop returns once it has.
+type readAhead struct {
+	ch     []chan fetched
+	budget *semaphore.Weighted
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// startReadAhead starts reading hours, hours[i] being hour i's sources.
+func startReadAhead(ctx context.Context, hours [][]Source) *readAhead {
+	ctx, cancel := context.WithCancel(ctx)
+	r := &readAhead{budget: semaphore.NewWeighted(readAheadBytes), cancel: cancel, done: make(chan struct{})}
+	for range hours {
+		// Room for every message the budget lets through, and for the
+		// data-less ones (an object's end) beside them.
+		r.ch = append(r.ch, make(chan fetched, 2*readAheadBytes/ndjsonChunk))
+	}
+	go func() {
+		defer close(r.done)
+		next := 0 // the first channel not closed yet
+		defer func() {
+			for _, c := range r.ch[next:] {
+				close(c)
+			}
+		}()
+		for h, srcs := range hours {
+			for i, s := range srcs {
+				if !fetchSource(ctx, i, s, r.sender(ctx, h)) {
+					return
+				}
+			}
+			close(r.ch[h])
+			next = h + 1
+		}
+	}()
+	return r
+}
+
+// sender sends to hour h's channel once the budget has room for the
+// message's data; false when ctx is done.
+func (r *readAhead) sender(ctx context.Context, h int) func(fetched) bool {
+	return func(f fetched) bool {
+		f.held = min(int64(len(f.data)), readAheadBytes)
+		if err := r.budget.Acquire(ctx, f.held); err != nil {
+			return false
+		}
+		select {
+		case r.ch[h] <- f:
+			return true
+		case <-ctx.Done():
+			r.budget.Release(f.held)
+			return false
+		}
+	}
+}
+
+// hour is hour h's messages; each received message's held bytes go back to
+// the budget through release once it is handed on.
+func (r *readAhead) hour(h int) <-chan fetched { return r.ch[h] }
+
+func (r *readAhead) release(f fetched) { r.budget.Release(f.held) }
+
+// stop stops the reader and waits until it has closed what it opened.
+func (r *readAhead) stop() {
+	r.cancel()
+	<-r.done
+}
 
 // fetched is one message from the fetcher: a whole object (data), a piece
 // of a streamed NDJSON object (piece), the end of a streamed object (done,
@@ -21,6 +102,7 @@ type fetched struct {
 	size       int64
 	unreadable error
 	err        error
+	held       int64 // of the read-ahead budget, until received
 }
 
 // countingReader counts the bytes read and remembers the first error of
@@ -40,15 +122,11 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// fetchSource sends source i to ch; false stops the fetcher.
-func fetchSource(ctx context.Context, i int, s Source, ch chan<- fetched) bool {
+// fetchSource sends source i through deliver (false: ctx is done); false
+// stops the reader.
+func fetchSource(ctx context.Context, i int, s Source, deliver func(fetched) bool) bool {
 	send := func(f fetched) bool {
-		select {
-		case ch <- f:
-			return f.err == nil
-		case <-ctx.Done():
-			return false
-		}
+		return deliver(f) && f.err == nil
 	}
 	if s.Open == nil {
 		data, err := s.Fetch(ctx)
