@@ -286,7 +286,7 @@ func aggregate(ctx context.Context, sources []Source, ra *readAhead, h int, opt 
 		}
 	}
 	var fetchErr error
-	for f := range ra.hour(h) {
+	for f := range ra.begin(h) {
 		ra.release(f)
 		if ctx.Err() != nil {
 			break // a worker failed, or the run is cancelled

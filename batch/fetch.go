@@ -20,12 +20,17 @@ const readAheadBytes = 8 * ndjsonChunk
 // readAhead reads the sources of a run's hours one after another, in order,
 // on one goroutine, so that an hour's input is opened and decompressed while
 // the hour before it is still being decoded and aggregated: hour i's
-// messages go to ch[i], which the reader closes after them. It is stopped by
-// stop, which its owner calls once it consumes no more (after an error or
-// the last hour): the reader then closes the body it has open and every
-// channel it has not closed yet, and stop returns once it has.
+// messages go to ch[i], which the reader closes after them. An object read
+// whole (Parquet, or a source without Open) is read only once its hour has
+// begun: read ahead into the hour before, its buffer raised the 5M Parquet
+// run's peak RSS from ~640 to ~840 MB at GOGC=400 for no gain in wall time
+// (docs/benchmarks.md, "Batch read-ahead"). It is stopped by stop, which its
+// owner calls once it consumes no more (after an error or the last hour): the
+// reader then closes the body it has open and every channel it has not
+// closed yet, and stop returns once it has.
 type readAhead struct {
 	ch     []chan fetched
+	begun  []chan struct{} // closed by begin(h)
 	budget *semaphore.Weighted
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -39,6 +44,7 @@ func startReadAhead(ctx context.Context, hours [][]Source) *readAhead {
 		// Room for every message the budget lets through, and for the
 		// data-less ones (an object's end) beside them.
 		r.ch = append(r.ch, make(chan fetched, 2*readAheadBytes/ndjsonChunk))
+		r.begun = append(r.begun, make(chan struct{}))
 	}
 	go func() {
 		defer close(r.done)
@@ -49,8 +55,16 @@ func startReadAhead(ctx context.Context, hours [][]Source) *readAhead {
 			}
 		}()
 		for h, srcs := range hours {
+			to := sink{send: r.sender(ctx, h), whole: func() bool {
+				select {
+				case <-r.begun[h]:
+					return true
+				case <-ctx.Done():
+					return false
+				}
+			}}
 			for i, s := range srcs {
-				if !fetchSource(ctx, i, s, r.sender(ctx, h)) {
+				if !fetchSource(ctx, i, s, to) {
 					return
 				}
 			}
@@ -65,7 +79,10 @@ func startReadAhead(ctx context.Context, hours [][]Source) *readAhead {
 // message's data; false when ctx is done.
 func (r *readAhead) sender(ctx context.Context, h int) func(fetched) bool {
 	return func(f fetched) bool {
-		f.held = min(int64(len(f.data)), readAheadBytes)
+		if f.held = int64(len(f.data)); !f.piece && f.data != nil {
+			f.held = readAheadBytes
+		}
+		f.held = min(f.held, readAheadBytes)
 		if err := r.budget.Acquire(ctx, f.held); err != nil {
 			return false
 		}
@@ -79,9 +96,13 @@ func (r *readAhead) sender(ctx context.Context, h int) func(fetched) bool {
 	}
 }
 
-// hour is hour h's messages; each received message's held bytes go back to
-// the budget through release once it is handed on.
-func (r *readAhead) hour(h int) <-chan fetched { return r.ch[h] }
+// begin says hour h is being decoded, and returns its messages; each
+// received message's held bytes go back to the budget through release once
+// it is handed on. Call it once per hour.
+func (r *readAhead) begin(h int) <-chan fetched {
+	close(r.begun[h])
+	return r.ch[h]
+}
 
 func (r *readAhead) release(f fetched) { r.budget.Release(f.held) }
 
@@ -122,13 +143,23 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// fetchSource sends source i through deliver (false: ctx is done); false
-// stops the reader.
-func fetchSource(ctx context.Context, i int, s Source, deliver func(fetched) bool) bool {
+// sink is where fetchSource sends source i's messages: send hands one on,
+// whole returns once the source may be read whole; either returns false
+// when ctx is done.
+type sink struct {
+	send  func(fetched) bool
+	whole func() bool
+}
+
+// fetchSource sends source i to to; false stops the reader.
+func fetchSource(ctx context.Context, i int, s Source, to sink) bool {
 	send := func(f fetched) bool {
-		return deliver(f) && f.err == nil
+		return to.send(f) && f.err == nil
 	}
 	if s.Open == nil {
+		if !to.whole() {
+			return false
+		}
 		data, err := s.Fetch(ctx)
 		if err != nil {
 			return send(fetched{i: i, err: fmt.Errorf("reading raw object %s: %w", s.Name, err)})
@@ -150,6 +181,9 @@ func fetchSource(ctx context.Context, i int, s Source, deliver func(fetched) boo
 		return true
 	}
 	if bytes.HasPrefix(head, []byte("PAR1")) {
+		if !to.whole() {
+			return false
+		}
 		// Parquet is read whole (its footer is at the end), into one
 		// buffer of the known size.
 		var buf bytes.Buffer

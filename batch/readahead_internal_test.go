@@ -294,7 +294,7 @@ func TestReadAheadIsBounded(t *testing.T) {
 		t.Error("stop returned with the body open")
 	}
 	for h := range ra.ch {
-		for range ra.hour(h) {
+		for range ra.begin(h) {
 		}
 	}
 	deadline = time.Now().Add(5 * time.Second)
@@ -303,5 +303,51 @@ func TestReadAheadIsBounded(t *testing.T) {
 	}
 	if n := runtime.NumGoroutine(); n > base {
 		t.Errorf("%d goroutines after stop, %d before", n, base)
+	}
+}
+
+// countingBody is a fixed object counting the bytes read from it.
+type countingBody struct {
+	r io.Reader
+	n *atomic.Int64
+}
+
+func (c countingBody) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+func (c countingBody) Close() error { return nil }
+
+// TestReadAheadWaitsToReadWholeObjects: a Parquet object of the next hour
+// is opened ahead but read whole only once its hour begins.
+func TestReadAheadWaitsToReadWholeObjects(t *testing.T) {
+	obj := append([]byte("PAR1"), make([]byte, 4<<20)...)
+	var n [2]atomic.Int64
+	src := func(h int) Source {
+		return Source{Name: fmt.Sprintf("hour-%d.parquet", h), Size: int64(len(obj)), Open: func(ctx context.Context) (io.ReadCloser, error) {
+			return countingBody{r: bytes.NewReader(obj), n: &n[h]}, nil
+		}}
+	}
+	ra := startReadAhead(context.Background(), [][]Source{{src(0)}, {src(1)}})
+	defer ra.stop()
+	for f := range ra.begin(0) {
+		ra.release(f)
+		if f.data != nil && len(f.data) != len(obj) {
+			t.Errorf("hour 0: %d bytes, want the whole object's %d", len(f.data), len(obj))
+		}
+	}
+	time.Sleep(50 * time.Millisecond)
+	if got := n[1].Load(); got >= int64(len(obj)) {
+		t.Errorf("hour 1's object read whole (%d bytes) before the hour began", got)
+	}
+	var whole bool
+	for f := range ra.begin(1) {
+		ra.release(f)
+		whole = whole || len(f.data) == len(obj)
+	}
+	if !whole {
+		t.Error("hour 1's object not read once the hour began")
 	}
 }
