@@ -39,11 +39,10 @@ bench/out/lambdastack generate --events 100000 --batch 3500 --bad-ratio 0.02 --f
 	--start 2026-11-22T10 --seed 1 >bench/out/firehose-events.json 2>/dev/null
 echo
 echo "end to end: $(wc -l <bench/out/firehose-events.json) events, $(wc -c <bench/out/firehose-events.json) bytes, 100000 records; load $(cut -d' ' -f1-3 /proc/loadavg); GOMAXPROCS=1; best and median of $runs"
-timed() { # name command...: one line "name user+sys wall"
+timed() { # name command...: one line "name user sys wall" (bench/cputime.py: microseconds)
 	local name=$1
 	shift
-	/usr/bin/time -f "$name %U %S %e" -o bench/out/time.txt "$@" >bench/out/response.json
-	cat bench/out/time.txt
+	python3 bench/cputime.py "$name" bench/out/response.json "$@"
 }
 for _ in $(seq "$runs"); do
 	timed ours env GOMAXPROCS=1 bench/out/lambdastack transform --event bench/out/firehose-events.json

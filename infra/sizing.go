@@ -20,7 +20,7 @@ const (
 	// BatchMemoryMB: the go engine holds one hour: peak RSS 266 MB at 1M
 	// and 812 MB at 4M events in the hour (gzip NDJSON), live heap about
 	// 140 MB per million events; with the Lambda's soft limit at 80%
-	// (batch.LambdaGC) 3 008 MB holds hours of ~15M events, extrapolated.
+	// (batch.BuildGC) 3 008 MB holds hours of ~15M events, extrapolated.
 	// Raise it (to 10 240 MB: ~55M) for busier hours, or use the athena
 	// engine.
 	BatchMemoryMB = 3008

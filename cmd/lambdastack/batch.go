@@ -55,6 +55,7 @@ Locations are directories or s3://bucket/prefix (standard AWS configuration).`,
 				if err := required(map[string]string{"--raw": *raw, "--out": *out}); err != nil {
 					return err
 				}
+				defer batch.SetBuildGC()()
 				b := &batch.Builder{Now: clock, Lateness: *lateness, Workers: *workers, Rebuild: *rebuild}
 				var err error
 				if *from != "" {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"log"
 	"os"
-	"runtime/debug"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -16,10 +15,7 @@ import (
 
 func main() {
 	ctx := context.Background()
-	if pct, limit, ok := batch.LambdaGC(os.Getenv); ok {
-		debug.SetGCPercent(pct)
-		debug.SetMemoryLimit(limit)
-	}
+	batch.SetBuildGC()
 	cfg, err := batch.ConfigFromEnv(os.Getenv, true)
 	if err != nil {
 		log.Fatal(err)
