@@ -133,10 +133,13 @@ func raHours(t *testing.T, n int) (*watchStore, []PlanHour) {
 	return &watchStore{Store: local, opened: make(chan string, 16), open: map[string]int{}}, hours
 }
 
-// checkStopped fails t unless every body is closed and the goroutines
-// started since base have ended.
-func checkStopped(t *testing.T, ws *watchStore, base int) {
+// checkStopped fails t unless only hour 0 was handed on, every body is
+// closed and the goroutines started since base have ended.
+func checkStopped(t *testing.T, ws *watchStore, base int, handed []int) {
 	t.Helper()
+	if len(handed) != 1 || handed[0] != 0 {
+		t.Errorf("hours handed on: %v, want only hour 0", handed)
+	}
 	if open := ws.stillOpen(); len(open) > 0 {
 		t.Errorf("bodies still open after the build returned: %v", open)
 	}
@@ -179,10 +182,7 @@ func TestReadAheadOpensNextHourAndStopsOnError(t *testing.T) {
 	if !errors.Is(err, errStop) || err.Error() != errStop.Error() {
 		t.Errorf("buildHours returned %v, want the callback's error unchanged", err)
 	}
-	if len(handed) != 1 {
-		t.Errorf("hours handed on: %v, want only hour 0", handed)
-	}
-	checkStopped(t, ws, base)
+	checkStopped(t, ws, base, handed)
 }
 
 // TestReadAheadStopsOnCancel: cancelling the build while the reader waits
@@ -209,10 +209,7 @@ func TestReadAheadStopsOnCancel(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("buildHours returned %v, want context.Canceled", err)
 	}
-	if len(handed) != 1 {
-		t.Errorf("hours handed on: %v, want only hour 0", handed)
-	}
-	checkStopped(t, ws, base)
+	checkStopped(t, ws, base, handed)
 }
 
 // TestReadAheadStoreError: a body failing in the second hour fails the
@@ -243,10 +240,7 @@ func TestReadAheadStoreError(t *testing.T) {
 			t.Errorf("error %q does not say %q", err, want)
 		}
 	}
-	if len(handed) != 1 || handed[0] != 0 {
-		t.Errorf("hours handed on: %v, want only hour 0", handed)
-	}
-	checkStopped(t, ws, base)
+	checkStopped(t, ws, base, handed)
 }
 
 // endless is an NDJSON object without end, counting the bytes read.
