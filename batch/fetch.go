@@ -13,8 +13,8 @@ import (
 
 // readAheadBytes bounds what the reader holds ahead of the decoding: the
 // bytes read (decompressed) and not yet handed to the workers, whatever
-// the hour they belong to. An object read whole counts as at most this
-// much, so the reader holds at most one such object past the bound.
+// the hour they belong to. An object read whole counts as all of it, so
+// the reader holds at most one such object ahead, whatever its size.
 const readAheadBytes = 8 * ndjsonChunk
 
 // readAhead reads the sources of a run's hours one after another, in order,
@@ -23,8 +23,8 @@ const readAheadBytes = 8 * ndjsonChunk
 // messages go to ch[i], which the reader closes after them. An object read
 // whole (Parquet, or a source without Open) is read only once its hour has
 // begun: read ahead into the hour before, its buffer raised the 5M Parquet
-// run's peak RSS from ~640 to ~840 MB at GOGC=400 for no gain in wall time
-// (docs/benchmarks.md, "Batch read-ahead"). It is stopped by stop, which its
+// run's peak RSS from ~600–650 to ~830–1 080 MB at GOGC=400 for no gain in
+// wall time (docs/benchmarks.md, "Batch read-ahead"). It is stopped by stop, which its
 // owner calls once it consumes no more (after an error or the last hour): the
 // reader then closes the body it has open and every channel it has not
 // closed yet, and stop returns once it has.
@@ -79,10 +79,10 @@ func startReadAhead(ctx context.Context, hours [][]Source) *readAhead {
 // message's data; false when ctx is done.
 func (r *readAhead) sender(ctx context.Context, h int) func(fetched) bool {
 	return func(f fetched) bool {
-		if f.held = int64(len(f.data)); !f.piece && f.data != nil {
-			f.held = readAheadBytes
+		f.held = min(int64(len(f.data)), readAheadBytes)
+		if !f.piece && f.data != nil {
+			f.held = readAheadBytes // an object read whole
 		}
-		f.held = min(f.held, readAheadBytes)
 		if err := r.budget.Acquire(ctx, f.held); err != nil {
 			return false
 		}
