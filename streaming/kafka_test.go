@@ -72,6 +72,22 @@ func readAll(t *testing.T, cfg streaming.KafkaConfig, limit int) map[string][]st
 	return got
 }
 
+// roundTrip puts n records on cfg's topic and reads them back, failing
+// unless all n are written and read; how names the connection in messages.
+func roundTrip(t *testing.T, cfg streaming.KafkaConfig, n int, how string) {
+	t.Helper()
+	if st := produceAll(t, cfg, n); st.Records != int64(n) {
+		t.Fatalf("wrote %d records%s, want %d", st.Records, how, n)
+	}
+	read := 0
+	for _, recs := range readAll(t, cfg, 100) {
+		read += len(recs)
+	}
+	if read != n {
+		t.Fatalf("read %d records%s, want %d", read, how, n)
+	}
+}
+
 func TestKafkaSinkAndSourceRoundTrip(t *testing.T) {
 	c := fakeKafka(t, 3)
 	cfg := kafkaCfg(c)
@@ -143,16 +159,7 @@ func TestKafkaSASL(t *testing.T) {
 			c := fakeKafka(t, 2, kfake.EnableSASL(), kfake.Superuser(tc.kfakeMethod, "producer", "s3cret"))
 			cfg := kafkaCfg(c)
 			cfg.SASL, cfg.User, cfg.Password = tc.sasl, "producer", "s3cret"
-			if st := produceAll(t, cfg, 50); st.Records != 50 {
-				t.Fatalf("wrote %d records, want 50", st.Records)
-			}
-			n := 0
-			for _, recs := range readAll(t, cfg, 100) {
-				n += len(recs)
-			}
-			if n != 50 {
-				t.Fatalf("read %d records, want 50", n)
-			}
+			roundTrip(t, cfg, 50, "")
 
 			cfg.Password = "wrong"
 			// Kafka answers SASL_AUTHENTICATION_FAILED (permanent); kfake

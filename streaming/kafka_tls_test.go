@@ -51,16 +51,7 @@ func TestKafkaTLS(t *testing.T) {
 	cfg := kafkaCfg(c)
 	cfg.SASL, cfg.User, cfg.Password = streaming.SASLScramSHA512, "app", "pw"
 	cfg.TLS, cfg.TLSConfig = true, &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
-	if st := produceAll(t, cfg, 40); st.Records != 40 {
-		t.Fatalf("wrote %d records over TLS, want 40", st.Records)
-	}
-	n := 0
-	for _, recs := range readAll(t, cfg, 100) {
-		n += len(recs)
-	}
-	if n != 40 {
-		t.Fatalf("read %d records over TLS, want 40", n)
-	}
+	roundTrip(t, cfg, 40, " over TLS")
 	cfg.TLS, cfg.TLSConfig = false, nil
 	if _, err := streaming.NewKafkaSink(t.Context(), cfg); err == nil {
 		t.Fatal("a plaintext client reached a TLS listener")
