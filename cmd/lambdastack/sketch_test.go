@@ -1,31 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
-)
 
-// sharedVectors reads ../../internal/hll/testdata/NAME: the Airlift vectors.
-func sharedVectors(t *testing.T, name string) [][]string {
-	t.Helper()
-	f, err := os.Open("../../internal/hll/testdata/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var rows [][]string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		if l := sc.Text(); l != "" && !strings.HasPrefix(l, "#") {
-			rows = append(rows, strings.Split(l, "\t"))
-		}
-	}
-	return rows
-}
+	"github.com/lambdastack/lambdastack/internal/hll/hlltest"
+)
 
 // TestSketchBuildAndMerge: build gives the Airlift vectors for their value
 // sets (keys in first-seen order), merge gives merges-expected.tsv.
@@ -33,7 +14,7 @@ func TestSketchBuildAndMerge(t *testing.T) {
 	want := map[string][]string{}
 	var in strings.Builder
 	var keys []string
-	for _, row := range sharedVectors(t, "vectors.tsv") {
+	for _, row := range hlltest.TSV(t, "vectors.tsv") {
 		var n int
 		if _, err := fmt.Sscanf(row[0], "pub-%d", &n); err != nil || n > 4000 {
 			continue
@@ -67,7 +48,7 @@ func TestSketchBuildAndMerge(t *testing.T) {
 	}
 
 	in.Reset()
-	for _, row := range sharedVectors(t, "merges.tsv") {
+	for _, row := range hlltest.TSV(t, "merges.tsv") {
 		fmt.Fprintf(&in, "%s\t%s\n", row[0], strings.ToUpper(row[1])) // to_hex writes upper case
 	}
 	code, out, errs = runCLI(t, in.String(), "sketch", "merge")
@@ -75,7 +56,7 @@ func TestSketchBuildAndMerge(t *testing.T) {
 		t.Fatalf("merge: exit %d: %s", code, errs)
 	}
 	got := strings.Split(strings.TrimSpace(out), "\n")
-	exp := sharedVectors(t, "merges-expected.tsv")
+	exp := hlltest.TSV(t, "merges-expected.tsv")
 	if len(got) != len(exp) {
 		t.Fatalf("merge: %d lines, want %d", len(got), len(exp))
 	}

@@ -1,44 +1,17 @@
 package hll_test
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/lambdastack/lambdastack/internal/hll"
+	"github.com/lambdastack/lambdastack/internal/hll/hlltest"
 )
-
-// readTSV reads a testdata file of tab-separated fields, skipping the
-// '#' header lines.
-func readTSV(t testing.TB, name string) [][]string {
-	t.Helper()
-	f, err := os.Open("testdata/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var rows [][]string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		if line := sc.Text(); line != "" && !strings.HasPrefix(line, "#") {
-			rows = append(rows, strings.Split(line, "\t"))
-		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	if len(rows) == 0 {
-		t.Fatalf("testdata/%s has no rows", name)
-	}
-	return rows
-}
 
 // caseValues are the values of a vectors.tsv case: pub-N is 'pub-0' ..
 // 'pub-(N-1)', uni-N is 'ключ-0-日本' .. 'ключ-(N-1)-日本'.
@@ -101,7 +74,7 @@ func TestHash(t *testing.T) {
 }
 
 func TestVectors(t *testing.T) {
-	for _, row := range readTSV(t, "vectors.tsv") {
+	for _, row := range hlltest.TSV(t, "vectors.tsv") {
 		name, wantHex, wantCard := row[0], row[1], row[2]
 		t.Run(name, func(t *testing.T) {
 			s := hll.New()
@@ -131,14 +104,14 @@ func TestVectors(t *testing.T) {
 func TestMerges(t *testing.T) {
 	inputs := map[string][]string{}
 	var order []string
-	for _, row := range readTSV(t, "merges.tsv") {
+	for _, row := range hlltest.TSV(t, "merges.tsv") {
 		if _, ok := inputs[row[0]]; !ok {
 			order = append(order, row[0])
 		}
 		inputs[row[0]] = append(inputs[row[0]], row[1])
 	}
 	want := map[string][]string{}
-	for _, row := range readTSV(t, "merges-expected.tsv") {
+	for _, row := range hlltest.TSV(t, "merges-expected.tsv") {
 		want[row[0]] = row[1:]
 	}
 	for _, group := range order {
@@ -379,7 +352,7 @@ func TestEmpty(t *testing.T) {
 // no overflows.
 func denseVector(t *testing.T) []byte {
 	t.Helper()
-	for _, row := range readTSV(t, "vectors.tsv") {
+	for _, row := range hlltest.TSV(t, "vectors.tsv") {
 		if row[0] == "pub-4000" {
 			return mustHex(t, row[1])
 		}
@@ -466,7 +439,7 @@ func TestDecodeErrors(t *testing.T) {
 func TestUnmarshalBinaryReuses(t *testing.T) {
 	var inputs [][]byte
 	for _, name := range []string{"vectors.tsv", "merges-expected.tsv"} {
-		for _, row := range readTSV(t, name) {
+		for _, row := range hlltest.TSV(t, name) {
 			inputs = append(inputs, mustHex(t, row[1]))
 		}
 	}
@@ -526,10 +499,10 @@ func TestDecodeDenseV1(t *testing.T) {
 }
 
 func FuzzDecode(f *testing.F) {
-	for _, row := range readTSV(f, "vectors.tsv") {
+	for _, row := range hlltest.TSV(f, "vectors.tsv") {
 		f.Add(mustHex(f, row[1]))
 	}
-	for _, row := range readTSV(f, "merges-expected.tsv") {
+	for _, row := range hlltest.TSV(f, "merges-expected.tsv") {
 		f.Add(mustHex(f, row[1]))
 	}
 	f.Add([]byte{2, 12, 1, 0, 1, 2, 3, 4})
@@ -558,7 +531,7 @@ func FuzzDecode(f *testing.F) {
 }
 
 func TestInspect(t *testing.T) {
-	for _, row := range readTSV(t, "vectors.tsv") {
+	for _, row := range hlltest.TSV(t, "vectors.tsv") {
 		if row[0] != "pub-64" && row[0] != "pub-20000" {
 			continue
 		}
