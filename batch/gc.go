@@ -18,11 +18,11 @@ const BuildGCPercent = 400
 // instead of 1.85–2.25 s, docs/benchmarks.md) and a soft memory limit
 // bounds the heap instead: 80% of the function's memory in Lambda
 // (AWS_LAMBDA_FUNCTION_MEMORY_SIZE, in MB, paid for whether used or not),
-// half of machineBytes elsewhere (the command shares its machine; see
-// MachineMemory). So the largest hour is bound by the memory, not by twice
+// half of machine() elsewhere (the command shares its machine; see
+// MachineMemory), which is asked only there. So the largest hour is bound by the memory, not by twice
 // the live heap. ok is false (change nothing) when GOGC or GOMEMLIMIT is
 // set, or when the memory is unknown.
-func BuildGC(getenv func(string) string, machineBytes int64) (percent int, limit int64, ok bool) {
+func BuildGC(getenv func(string) string, machine func() int64) (percent int, limit int64, ok bool) {
 	if getenv("GOGC") != "" || getenv("GOMEMLIMIT") != "" {
 		return 0, 0, false
 	}
@@ -33,16 +33,17 @@ func BuildGC(getenv func(string) string, machineBytes int64) (percent int, limit
 		}
 		return BuildGCPercent, mb << 20 * 8 / 10, true
 	}
-	if machineBytes <= 0 {
+	mem := machine()
+	if mem <= 0 {
 		return 0, 0, false
 	}
-	return BuildGCPercent, machineBytes / 2, true
+	return BuildGCPercent, mem / 2, true
 }
 
 // SetBuildGC applies BuildGC with the process environment and this
 // machine's memory; restore puts the previous setting back.
 func SetBuildGC() (restore func()) {
-	pct, limit, ok := BuildGC(os.Getenv, MachineMemory())
+	pct, limit, ok := BuildGC(os.Getenv, MachineMemory)
 	if !ok {
 		return func() {}
 	}

@@ -4,11 +4,15 @@ import "testing"
 
 func TestBuildGC(t *testing.T) {
 	env := func(kv map[string]string) func(string) string { return func(k string) string { return kv[k] } }
-	p, lim, ok := BuildGC(env(map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "10240"}), 64<<30)
+	mem := func(n int64) func() int64 { return func() int64 { return n } }
+	p, lim, ok := BuildGC(env(map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "10240"}), func() int64 {
+		t.Fatal("asked for the machine's memory inside Lambda")
+		return 0
+	})
 	if !ok || p != BuildGCPercent || lim != 10240<<20*8/10 {
 		t.Fatalf("10 GB function: %d, %d, %v", p, lim, ok)
 	}
-	if p, lim, ok := BuildGC(env(nil), 8<<30); !ok || p != BuildGCPercent || lim != 4<<30 {
+	if p, lim, ok := BuildGC(env(nil), mem(8<<30)); !ok || p != BuildGCPercent || lim != 4<<30 {
 		t.Fatalf("command line on 8 GiB: %d, %d, %v; want half the memory", p, lim, ok)
 	}
 	for _, c := range []struct {
@@ -21,7 +25,7 @@ func TestBuildGC(t *testing.T) {
 		{map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "3008", "GOMEMLIMIT": "1GiB"}, 8 << 30},
 		{map[string]string{"GOGC": "off"}, 8 << 30},
 	} {
-		if _, _, ok := BuildGC(env(c.env), c.machine); ok {
+		if _, _, ok := BuildGC(env(c.env), mem(c.machine)); ok {
 			t.Errorf("%v, machine %d: changed the collector", c.env, c.machine)
 		}
 	}
