@@ -273,8 +273,9 @@ func (p *Producer) Flush(ctx context.Context) error {
 // Close flushes and stops the producer; Put returns ErrClosed from then
 // on. When ctx ends first, the senders stop at once and the records not yet
 // written count as failed. It returns an error naming how many records
-// failed for good and the last failure, or nil. Calling it again returns
-// the same summary.
+// failed for good and the last failure (ctx's error when ctx ended first),
+// or nil when every record Put accepted was written, even if ctx ended
+// while the last ones were. Calling it again returns the same summary.
 func (p *Producer) Close(ctx context.Context) error {
 	err := p.Flush(ctx)
 	if errors.Is(err, ErrClosed) {
@@ -305,6 +306,11 @@ func (p *Producer) Close(ctx context.Context) error {
 		}
 	}
 	p.cancel()
+	if err != nil && p.failed.Load() == 0 {
+		// ctx ended while the last records were being written, and each of
+		// them was: nothing is lost, so Close has nothing to report.
+		err = nil
+	}
 	if err != nil {
 		return fmt.Errorf("closing the producer: %w (%d records not written)", err, p.failed.Load())
 	}
