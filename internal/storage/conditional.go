@@ -38,27 +38,22 @@ type Versioned interface {
 	PutIf(ctx context.Context, key string, data []byte, version string) (string, error)
 }
 
-// GetVersion reads the object with its ETag.
+// GetVersion reads the object with its ETag. A body cut off while it
+// streams is read on from where it broke, of the same version (If-Match
+// on the ETag), as Get's is.
 func (s *S3) GetVersion(ctx context.Context, key string) ([]byte, string, error) {
-	k, err := s.objectKey(key)
+	b, err := s.open(ctx, key)
 	if err != nil {
 		return nil, "", err
 	}
-	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(k)})
-	if err != nil {
-		if isNotFound(err) {
-			return nil, "", fmt.Errorf("getting %s: %w", s.uri(key), ErrNotExist)
-		}
-		return nil, "", fmt.Errorf("getting %s: %w", s.uri(key), err)
-	}
-	data, err := io.ReadAll(out.Body)
-	if cerr := out.Body.Close(); err == nil {
+	data, err := io.ReadAll(b)
+	if cerr := b.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		return nil, "", fmt.Errorf("reading %s: %w", s.uri(key), err)
+		return nil, "", err // it names the object and the byte it broke at
 	}
-	return data, aws.ToString(out.ETag), nil
+	return data, b.etag, nil
 }
 
 // PutIf is a conditional PutObject: If-Match on the version (an ETag), or

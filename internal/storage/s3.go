@@ -132,6 +132,12 @@ func escapeKey(key string) string {
 }
 
 func (s *S3) Get(ctx context.Context, key string) (io.ReadCloser, error) {
+	return s.open(ctx, key)
+}
+
+// open starts reading an object: the body of every read, Get's and
+// GetVersion's, resumes where its connection broke.
+func (s *S3) open(ctx context.Context, key string) (*resumingBody, error) {
 	k, err := s.objectKey(key)
 	if err != nil {
 		return nil, err
