@@ -175,7 +175,8 @@ func TestCheckCredentialsFailsFast(t *testing.T) {
 	}
 	start := time.Now()
 	err = c.CheckCredentials(context.Background())
-	if took := time.Since(start); took > awscfg.CheckTimeout+time.Second {
+	// Room for a loaded machine; a lookup that outlives its timeout fails.
+	if took := time.Since(start); took > awscfg.CheckTimeout+3*time.Second {
 		t.Errorf("CheckCredentials took %s, want at most %s", took, awscfg.CheckTimeout)
 	}
 	if !errors.Is(err, awscfg.ErrNoCredentials) || strings.Contains(err.Error(), "\n") {
