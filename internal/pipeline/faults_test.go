@@ -3,9 +3,12 @@ package pipeline_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/lambdastack/lambdastack/batch"
 	"github.com/lambdastack/lambdastack/internal/awscfg"
 	"github.com/lambdastack/lambdastack/internal/pipeline"
 	"github.com/lambdastack/lambdastack/internal/testenv"
@@ -93,5 +96,65 @@ func TestIntegrationKinesisPermanentErrorsFailAtOnce(t *testing.T) {
 	}
 	if n := proxy.Stats().Requests; n != 2 {
 		t.Errorf("reading a missing stream took %d more requests, want 1", n-1)
+	}
+}
+
+// TestIntegrationReadFaults breaks 40% of the reads (GET and HEAD: the
+// raw and view objects, the manifests) by dropping the connection or
+// cutting the reply off half-way, and runs a second round of merge and
+// batch after the pipeline, as every hourly run after the first does: it
+// reads the manifests the first round committed. Every read resumes or is
+// retried, the second merge republishes the same rows, the second batch
+// finds nothing new, and the view still reconciles. (A manifest read that
+// did not resume a cut body once failed the second round's commit.)
+func TestIntegrationReadFaults(t *testing.T) {
+	for _, seed := range []uint64{1, 2} {
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
+			ctx := context.Background()
+			rawBucket, viewsBucket := testenv.Bucket(t), testenv.Bucket(t)
+			streamName := testenv.Stream(t, 2)
+			proxy := testenv.NewFaultProxy(t, testenv.Endpoint(t), 0.4, seed, testenv.FaultCut, testenv.FaultDrop)
+			proxy.Only = func(r *http.Request) bool { return r.Method == http.MethodGet || r.Method == http.MethodHead }
+			cfg, err := awscfg.Load(ctx, awscfg.Options{Endpoint: proxy.URL})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rc := emulatorRun(t, cfg, rawBucket, viewsBucket, streamName, 20+seed)
+			rc.BufferBytes, rc.ReadLimit = 64<<10, 200
+			rc.Redelivery = true
+			rep, err := pipeline.Run(ctx, rc)
+			if err != nil {
+				t.Fatalf("the run failed with its reads faulted: %v (%s)", err, proxy.Stats())
+			}
+			if !rep.Reconciled.OK() {
+				t.Fatalf("the merged view does not reconcile: %v", rep.Reconciled.Problems)
+			}
+			now := func() time.Time { return rc.Now }
+			first := proxy.Stats()
+			m, err := (&batch.Merger{Batch: rc.Views, Speed: rc.Views, Out: rc.Views, Now: now}).Run(ctx)
+			if err != nil {
+				t.Fatalf("the second merge: %v (%s)", err, proxy.Stats())
+			}
+			if m.Status != batch.StatusOK || m.HourRows != rep.Merge.HourRows || m.DayRows != rep.Merge.DayRows {
+				t.Errorf("the second merge: %s, %d hour rows and %d day rows; the first published %d and %d",
+					m.Status, m.HourRows, m.DayRows, rep.Merge.HourRows, rep.Merge.DayRows)
+			}
+			b, err := (&batch.Builder{Raw: rc.Raw, Out: rc.Views, Now: now, Lateness: rc.Lateness}).Run(ctx)
+			if err != nil {
+				t.Fatalf("the second batch: %v (%s)", err, proxy.Stats())
+			}
+			if b.Status != batch.StatusSkipped {
+				t.Errorf("the second batch: %s, want %s (no raw object is new)", b.Status, batch.StatusSkipped)
+			}
+			rec, err := pipeline.Reconcile(ctx, rc.Views, rep.Expected, rep.Generated, rep.Raw)
+			if err != nil || !rec.OK() {
+				t.Fatalf("after the second round: %v %v", err, rec.Problems)
+			}
+			st := proxy.Stats()
+			t.Logf("fault proxy: %s; the second round %d reads, %d faulted", st, st.Requests-first.Requests, st.Total()-first.Total())
+			if st.Total()-first.Total() == 0 || st.Faulted[testenv.FaultCut] == 0 || st.Faulted[testenv.FaultDrop] == 0 {
+				t.Errorf("%s (first round %s): want both faults, some in the second round", st, first)
+			}
+		})
 	}
 }
