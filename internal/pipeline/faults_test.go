@@ -31,19 +31,8 @@ func TestIntegrationFaults(t *testing.T) {
 
 func faultyRun(t *testing.T, seed uint64) {
 	ctx := context.Background()
-	rawBucket, viewsBucket := testenv.Bucket(t), testenv.Bucket(t)
-	streamName := testenv.Stream(t, 2)
 	proxy := testenv.NewFaultProxy(t, testenv.Endpoint(t), 0.10, seed)
-	cfg, err := awscfg.Load(ctx, awscfg.Options{Endpoint: proxy.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rc := emulatorRun(t, cfg, rawBucket, viewsBucket, streamName, 10+seed)
-	rc.BufferBytes, rc.ReadLimit = 64<<10, 200
-	// A dropped or cut reply to PutRecords makes the SDK send the records
-	// again: Kinesis holds them twice, as it may in AWS.
-	rc.Redelivery = true
-	rep, err := pipeline.Run(ctx, rc)
+	rep, err := pipeline.Run(ctx, faultyConfig(t, proxy, 10+seed))
 	st := proxy.Stats()
 	t.Logf("fault proxy: %s", st)
 	if err != nil {
@@ -62,6 +51,23 @@ func faultyRun(t *testing.T, seed uint64) {
 			t.Errorf("no request got %s: the run did not meet it", f)
 		}
 	}
+}
+
+// faultyConfig is a pipeline run of its own buckets and stream on the
+// emulator, every AWS call going through proxy, with events drawn from
+// genSeed.
+func faultyConfig(t *testing.T, proxy *testenv.FaultProxy, genSeed uint64) pipeline.Config {
+	t.Helper()
+	cfg, err := awscfg.Load(context.Background(), awscfg.Options{Endpoint: proxy.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := emulatorRun(t, cfg, testenv.Bucket(t), testenv.Bucket(t), testenv.Stream(t, 2), genSeed)
+	rc.BufferBytes, rc.ReadLimit = 64<<10, 200
+	// A dropped or cut reply to PutRecords makes the SDK send the records
+	// again: Kinesis holds them twice, as it may in AWS.
+	rc.Redelivery = true
+	return rc
 }
 
 // Permanent Kinesis errors fail at once, in one line: putting on and
@@ -111,17 +117,9 @@ func TestIntegrationReadFaults(t *testing.T) {
 	for _, seed := range []uint64{1, 2} {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
 			ctx := context.Background()
-			rawBucket, viewsBucket := testenv.Bucket(t), testenv.Bucket(t)
-			streamName := testenv.Stream(t, 2)
 			proxy := testenv.NewFaultProxy(t, testenv.Endpoint(t), 0.4, seed, testenv.FaultCut, testenv.FaultDrop)
 			proxy.Only = func(r *http.Request) bool { return r.Method == http.MethodGet || r.Method == http.MethodHead }
-			cfg, err := awscfg.Load(ctx, awscfg.Options{Endpoint: proxy.URL})
-			if err != nil {
-				t.Fatal(err)
-			}
-			rc := emulatorRun(t, cfg, rawBucket, viewsBucket, streamName, 20+seed)
-			rc.BufferBytes, rc.ReadLimit = 64<<10, 200
-			rc.Redelivery = true
+			rc := faultyConfig(t, proxy, 20+seed)
 			rep, err := pipeline.Run(ctx, rc)
 			if err != nil {
 				t.Fatalf("the run failed with its reads faulted: %v (%s)", err, proxy.Stats())
