@@ -151,24 +151,49 @@ func NewKafkaSink(ctx context.Context, cfg KafkaConfig, extra ...kgo.Opt) (*Kafk
 		kgo.UnknownTopicRetries(2),
 	)
 	opts = append(opts, extra...)
-	cl, err := kgo.NewClient(opts...)
+	if err := ping(ctx, cfg, opts); err != nil {
+		return nil, err
+	}
+	cl, err := kgo.NewClient(append(opts, kgo.AlwaysRetryEOF())...)
 	if err != nil {
 		return nil, fmt.Errorf("connecting a Kafka producer to %s: %w", strings.Join(cfg.Brokers, ","), err)
-	}
-	if err := ping(ctx, cl, cfg); err != nil {
-		cl.Close()
-		return nil, err
 	}
 	return &KafkaSink{client: cl, topic: cfg.Topic}, nil
 }
 
-// ping connects to a broker once, so a wrong address, TLS setting or
-// credential is one error before any record is read. An authentication
-// failure is permanent.
-func ping(ctx context.Context, cl *kgo.Client, cfg KafkaConfig) error {
+// ping connects to a broker, with a client of its own, so a wrong address,
+// TLS setting or credential is one error before any record is read. An
+// authentication failure is permanent.
+//
+// The clients that do the work are made after it with
+// kgo.AlwaysRetryEOF. franz-go takes a connection the broker closes at its
+// first read for a configuration error (SASL or TLS missing) and does not
+// retry it; once ping has shown the configuration right, such a close is a
+// broken connection (a broker restarting, as MSK's do in maintenance) and
+// the request is retried. Without it, one closed connection failed a whole
+// read (TestKafkaFaults).
+func ping(ctx context.Context, cfg KafkaConfig, opts []kgo.Opt) error {
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return fmt.Errorf("connecting to Kafka at %s: %w", strings.Join(cfg.Brokers, ","), err)
+	}
+	defer cl.Close()
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	if err := cl.Ping(ctx); err != nil {
+	// A connection closed at its first read is tried twice more: a
+	// configuration error closes every one, a broken connection not.
+	for attempt := 1; ; attempt++ {
+		err = cl.Ping(ctx)
+		var eof *kgo.ErrFirstReadEOF
+		if err == nil || !errors.As(err, &eof) || attempt == 3 || ctx.Err() != nil {
+			break
+		}
+		select {
+		case <-time.After(time.Duration(attempt) * 200 * time.Millisecond):
+		case <-ctx.Done():
+		}
+	}
+	if err != nil {
 		if permanentKafka(err) {
 			err = fmt.Errorf("%w: %w", ErrPermanent, err)
 		}
@@ -289,13 +314,13 @@ func NewKafkaSource(ctx context.Context, cfg KafkaConfig, extra ...kgo.Opt) (*Ka
 		return nil, err
 	}
 	opts = append(opts, extra...)
+	if err := ping(ctx, cfg, opts); err != nil {
+		return nil, err
+	}
+	opts = append(opts, kgo.AlwaysRetryEOF()) // see ping
 	meta, err := kgo.NewClient(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to Kafka at %s: %w", strings.Join(cfg.Brokers, ","), err)
-	}
-	if err := ping(ctx, meta, cfg); err != nil {
-		meta.Close()
-		return nil, err
 	}
 	return &KafkaSource{cfg: cfg, opts: opts, meta: meta, admin: kadm.NewClient(meta), cursors: map[int32]*kafkaCursor{}}, nil
 }

@@ -38,8 +38,9 @@ type KafkaBatch struct {
 }
 
 // NewKafkaGroupReader joins group on cfg's topic, reading from the oldest
-// record where the group has no committed offset.
-func NewKafkaGroupReader(cfg KafkaConfig, group string, extra ...kgo.Opt) (*KafkaGroupReader, error) {
+// record where the group has no committed offset. It connects once first,
+// so a wrong address or credential is one error here (see ping).
+func NewKafkaGroupReader(ctx context.Context, cfg KafkaConfig, group string, extra ...kgo.Opt) (*KafkaGroupReader, error) {
 	if group == "" {
 		return nil, errors.New("kafka: no consumer group")
 	}
@@ -50,7 +51,10 @@ func NewKafkaGroupReader(cfg KafkaConfig, group string, extra ...kgo.Opt) (*Kafk
 	opts = append(opts, kgo.ConsumerGroup(group), kgo.ConsumeTopics(cfg.Topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.DisableAutoCommit())
 	opts = append(opts, extra...)
-	cl, err := kgo.NewClient(opts...)
+	if err := ping(ctx, cfg, opts); err != nil {
+		return nil, err
+	}
+	cl, err := kgo.NewClient(append(opts, kgo.AlwaysRetryEOF())...)
 	if err != nil {
 		return nil, fmt.Errorf("connecting consumer group %s to Kafka at %s: %w", group, strings.Join(cfg.Brokers, ","), err)
 	}

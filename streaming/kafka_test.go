@@ -7,11 +7,13 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/lambdastack/lambdastack/internal/testenv"
 	"github.com/lambdastack/lambdastack/streaming"
@@ -241,7 +243,7 @@ func TestKafkaGroupReaderCommitsAndResumes(t *testing.T) {
 	produceAll(t, cfg, 300)
 	ctx := context.Background()
 	read := func(failAfter int) (int, error) {
-		g, err := streaming.NewKafkaGroupReader(cfg, "speed", kgo.FetchMaxWait(100*time.Millisecond))
+		g, err := streaming.NewKafkaGroupReader(ctx, cfg, "speed", kgo.FetchMaxWait(100*time.Millisecond))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -270,5 +272,28 @@ func TestKafkaGroupReaderCommitsAndResumes(t *testing.T) {
 	}
 	if first+rest != 300 {
 		t.Fatalf("read %d + %d records, want 300 in all (commits lost or repeated)", first, rest)
+	}
+}
+
+// A broker that wants SASL closes the connection of a client that has
+// none at its first read. Connecting tries that three times (a broken
+// connection would pass on a second try) and then fails in one line with
+// franz-go's hint; the clients that do the work retry such closes
+// (kgo.AlwaysRetryEOF), which TestKafkaFaults in internal/pipeline shows.
+func TestKafkaMissingSASLFailsAtStart(t *testing.T) {
+	c := fakeKafka(t, 1, kfake.EnableSASL(), kfake.Superuser("PLAIN", "producer", "s3cret"))
+	cfg := kafkaCfg(c)
+	var tries atomic.Int32
+	c.ControlKey(kmsg.ApiVersions.Int16(), func(kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		tries.Add(1)
+		return nil, nil, false
+	})
+	_, err := streaming.NewKafkaSink(context.Background(), cfg)
+	if err == nil || !strings.Contains(err.Error(), "SASL missing") || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("no SASL against a broker that wants it: %v, want one line with the hint", err)
+	}
+	if n := tries.Load(); n < 3 {
+		t.Errorf("%d connections tried, want 3", n)
 	}
 }

@@ -89,7 +89,7 @@ the standard AWS configuration).`,
 					if err != nil {
 						return err
 					}
-					g, err := streaming.NewKafkaGroupReader(kc, *group)
+					g, err := streaming.NewKafkaGroupReader(ctx, kc, *group)
 					if err != nil {
 						return err
 					}

@@ -11,7 +11,7 @@ import (
 // a consumer group from the oldest record) with the speed handler,
 // counting what each invocation did.
 func runSpeedKafka(ctx context.Context, cfg *Config, rep *Report) error {
-	g, err := streaming.NewKafkaGroupReader(cfg.Kafka.Config, cfg.Kafka.Group)
+	g, err := streaming.NewKafkaGroupReader(ctx, cfg.Kafka.Config, cfg.Kafka.Group)
 	if err != nil {
 		return err
 	}
