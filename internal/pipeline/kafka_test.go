@@ -36,7 +36,11 @@ func TestRunOverKafkaReconciles(t *testing.T) {
 // finishes on its first attempt and reconciles exactly; the idempotent
 // producer writes each record once.
 func TestKafkaFaults(t *testing.T) {
-	for _, seed := range []uint64{1, 2, 3} {
+	// Seeds whose draws fault a produce by the fourth produce request: a
+	// run makes 12 to 24 of them, fewer on a loaded machine (franz-go
+	// then puts more records in each), and seed 1's first produce fault
+	// comes at the fourteenth.
+	for _, seed := range []uint64{4, 5, 6} {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
 			c := testenv.Kafka(t, "events", 3)
 			faults := testenv.InjectKafkaFaults(c, 0.20, seed)
