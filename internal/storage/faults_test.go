@@ -75,14 +75,7 @@ func TestIntegrationS3Faults(t *testing.T) {
 func TestIntegrationS3BodyCutEveryTime(t *testing.T) {
 	ctx := context.Background()
 	bucket := testenv.Bucket(t)
-	direct, err := storage.OpenWith(ctx, "s3://"+bucket+"/p", ptr(testenv.Config(t)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	data := bytes.Repeat([]byte("0123456789"), 100)
-	if err := direct.Put(ctx, "k", data); err != nil {
-		t.Fatal(err)
-	}
+	directPut(t, bucket, "k", bytes.Repeat([]byte("0123456789"), 100))
 	s, p := faultyStore(t, bucket, 1, 2, testenv.FaultCut)
 	got, err := storage.ReadAll(ctx, s, "k")
 	// 1000 bytes halve to nothing in about 10 reads; the bound is 7 more.
@@ -108,6 +101,21 @@ func TestIntegrationS3PermanentErrorsFailAtOnce(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// directPut puts data at key in bucket (prefix p/) straight on the
+// emulator, with no proxy, and returns that store.
+func directPut(t *testing.T, bucket, key string, data []byte) storage.Store {
+	t.Helper()
+	ctx := context.Background()
+	direct, err := storage.OpenWith(ctx, "s3://"+bucket+"/p", ptr(testenv.Config(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := direct.Put(ctx, key, data); err != nil {
+		t.Fatal(err)
+	}
+	return direct
+}
 
 // A conditional commit survives losing the reply to its conditional
 // writes: the first try of each PUT with If-Match or If-None-Match (the
@@ -169,14 +177,8 @@ func TestIntegrationS3CommitLostReplies(t *testing.T) {
 func TestIntegrationS3GetVersionBodyCut(t *testing.T) {
 	ctx := context.Background()
 	bucket := testenv.Bucket(t)
-	direct, err := storage.OpenWith(ctx, "s3://"+bucket+"/p", ptr(testenv.Config(t)))
-	if err != nil {
-		t.Fatal(err)
-	}
 	data := bytes.Repeat([]byte(`{"run":"run-1"}`), 200)
-	if err := direct.Put(ctx, "batch/_manifest.json", data); err != nil {
-		t.Fatal(err)
-	}
+	direct := directPut(t, bucket, "batch/_manifest.json", data)
 	_, wantVer, err := direct.(storage.Versioned).GetVersion(ctx, "batch/_manifest.json")
 	if err != nil || wantVer == "" {
 		t.Fatalf("clean GetVersion: %q, %v", wantVer, err)
