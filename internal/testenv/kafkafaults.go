@@ -58,8 +58,7 @@ type KafkaFaults struct {
 // connection closed, then 20–100 ms of latency; the other kinds the last
 // two. Each kind of request draws from a stream of its own, so what the
 // n-th produce (or fetch, …) gets does not hang on how the kinds
-// interleave.
-// Stop ends it.
+// interleave. Stop ends it.
 func InjectKafkaFaults(c *kfake.Cluster, rate float64, seed uint64) *KafkaFaults {
 	f := &KafkaFaults{c: c, rate: rate, seed: seed, rngs: map[string]*rand.Rand{},
 		requests: map[string]int{}, turns: map[string]int{}, faulted: map[Fault]int{}, on: true}
