@@ -7,13 +7,19 @@ import (
 	"testing"
 )
 
+// randomBytes draws n bytes from r.
+func randomBytes(r *rand.Rand, n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(r.UintN(256))
+	}
+	return b
+}
+
 func TestAppendEncodeMatchesStdlib(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for n := range 300 {
-		src := make([]byte, n)
-		for i := range src {
-			src[i] = byte(r.UintN(256))
-		}
+		src := randomBytes(r, n)
 		prefix := []byte("pre")
 		got := AppendEncode(append([]byte(nil), prefix...), src)
 		want := base64.StdEncoding.AppendEncode(append([]byte(nil), prefix...), src)
@@ -35,10 +41,7 @@ func FuzzAppendEncode(f *testing.F) {
 func TestAppendDecodeMatchesStdlib(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for n := range 300 {
-		src := make([]byte, n)
-		for i := range src {
-			src[i] = byte(r.UintN(256))
-		}
+		src := randomBytes(r, n)
 		enc := base64.StdEncoding.EncodeToString(src)
 		got, ok := AppendDecode([]byte("pre"), []byte(enc))
 		if !ok || string(got) != "pre"+string(src) {
