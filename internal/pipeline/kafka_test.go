@@ -53,7 +53,7 @@ func TestKafkaFaults(t *testing.T) {
 			if rep.Produced.Records != 3000 || rep.Speed.Records != 3000 {
 				t.Errorf("produced %d records and the speed layer read %d, want 3000 each (written once)", rep.Produced.Records, rep.Speed.Records)
 			}
-			for _, f := range []testenv.Fault{testenv.KafkaFaultClosed, testenv.KafkaFaultNotLeader, testenv.KafkaFaultLatency} {
+			for _, f := range testenv.AllKafkaFaults {
 				if st.Faulted[f] == 0 {
 					t.Errorf("no request got %s: the run did not meet it", f)
 				}

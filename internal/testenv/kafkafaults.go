@@ -24,17 +24,32 @@ const (
 	KafkaFaultLatency   Fault = "added latency"          // handled after a delay
 )
 
-// kafkaFaultKeys are the requests of the data path that the injector
-// faults: produce, fetch, offsets, metadata and the group's offset commits
-// and fetches. The group's membership requests (join, sync, heartbeat)
-// pass: breaking them tests the cluster's rebalancing, not our code.
-var kafkaFaultKeys = map[int16]string{
-	kmsg.Produce.Int16():      "Produce",
-	kmsg.Fetch.Int16():        "Fetch",
-	kmsg.ListOffsets.Int16():  "ListOffsets",
-	kmsg.Metadata.Int16():     "Metadata",
-	kmsg.OffsetCommit.Int16(): "OffsetCommit",
-	kmsg.OffsetFetch.Int16():  "OffsetFetch",
+// AllKafkaFaults are the faults the Kafka injector makes, in the order a
+// kind of request takes them (the other kinds than produce skip
+// NOT_LEADER_OR_FOLLOWER).
+var AllKafkaFaults = []Fault{KafkaFaultNotLeader, KafkaFaultClosed, KafkaFaultLatency}
+
+// kafkaFaultKinds are the requests of the data path that the injector
+// faults, in the order Stats prints them: produce, fetch, offsets,
+// metadata and the group's offset commits and fetches. The group's
+// membership requests (join, sync, heartbeat) pass: breaking them tests
+// the cluster's rebalancing, not our code.
+var kafkaFaultKinds = []struct {
+	key  kmsg.Key
+	name string
+}{
+	{kmsg.Produce, "Produce"}, {kmsg.Fetch, "Fetch"}, {kmsg.ListOffsets, "ListOffsets"},
+	{kmsg.Metadata, "Metadata"}, {kmsg.OffsetCommit, "OffsetCommit"}, {kmsg.OffsetFetch, "OffsetFetch"},
+}
+
+// kafkaFaultKind names the request kind of key, "" when it is not faulted.
+func kafkaFaultKind(key int16) string {
+	for _, k := range kafkaFaultKinds {
+		if k.key.Int16() == key {
+			return k.name
+		}
+	}
+	return ""
 }
 
 // KafkaFaults injects faults into an in-process Kafka cluster, as
@@ -91,9 +106,9 @@ func (f *KafkaFaults) draw(kind string, produce bool) Fault {
 	if rng.Float64() >= f.rate {
 		return ""
 	}
-	faults := []Fault{KafkaFaultClosed, KafkaFaultLatency}
-	if produce {
-		faults = []Fault{KafkaFaultNotLeader, KafkaFaultClosed, KafkaFaultLatency}
+	faults := AllKafkaFaults
+	if !produce {
+		faults = faults[1:] // NOT_LEADER_OR_FOLLOWER is a produce's
 	}
 	fault := faults[f.turns[kind]%len(faults)]
 	f.turns[kind]++
@@ -103,8 +118,8 @@ func (f *KafkaFaults) draw(kind string, produce bool) Fault {
 
 func (f *KafkaFaults) control(req kmsg.Request) (kmsg.Response, error, bool) {
 	f.c.KeepControl()
-	kind, ok := kafkaFaultKeys[req.Key()]
-	if !ok {
+	kind := kafkaFaultKind(req.Key())
+	if kind == "" {
 		return nil, nil, false
 	}
 	produce, isProduce := req.(*kmsg.ProduceRequest)
@@ -154,12 +169,12 @@ func (f *KafkaFaults) Stats() KafkaFaultStats {
 func (s KafkaFaultStats) String() string {
 	var req, flt []string
 	total := 0
-	for _, k := range []string{"Produce", "Fetch", "ListOffsets", "Metadata", "OffsetCommit", "OffsetFetch"} {
-		if n := s.Requests[k]; n > 0 {
-			req = append(req, fmt.Sprintf("%s %d", k, n))
+	for _, k := range kafkaFaultKinds {
+		if n := s.Requests[k.name]; n > 0 {
+			req = append(req, fmt.Sprintf("%s %d", k.name, n))
 		}
 	}
-	for _, k := range []Fault{KafkaFaultClosed, KafkaFaultNotLeader, KafkaFaultLatency} {
+	for _, k := range AllKafkaFaults {
 		if n := s.Faulted[k]; n > 0 {
 			flt = append(flt, fmt.Sprintf("%s %d", k, n))
 			total += n
